@@ -1,0 +1,7 @@
+"""Test-wide setup: quiet TensorFlow, and make the repo importable."""
+
+import os
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

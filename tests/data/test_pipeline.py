@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfp_realnvp import data
+
+
+@pytest.fixture(scope='module')
+def digits():
+  """256 real digits from the embedded MNIST subset."""
+  return np.stack(list(data.load('mnist', 'validation').take(256)
+                       .as_numpy_iterator()))
+
+
+def _batches(images, **kwargs):
+  return [b.numpy() for b in data.pipeline(
+      tf.data.Dataset.from_tensor_slices(images), **kwargs)]
+
+
+def test_dequantized_batches_are_noisy_copies(digits):
+  batches = _batches(digits, batch_size=100, training=False, seed=0)
+  x = np.concatenate(batches)
+
+  assert [len(b) for b in batches] == [100, 100, 56]
+  assert x.dtype == np.float32 and x.shape == digits.shape
+  assert x.min() >= 0 and x.max() < 256
+  np.testing.assert_array_equal(np.floor(x), digits)
+  assert len(np.unique(x - digits)) > 1000
+
+
+def test_noise_never_reaches_256():
+  # 255 + u rounds to 256.0 in float32 for u close to 1.
+  white = np.full([256, 28, 28, 1], 255, np.uint8)
+  x = np.concatenate(_batches(white, batch_size=64, training=False))
+  assert x.min() >= 255 and x.max() < 256
+
+
+def test_bin_centres_without_dequantization(digits):
+  x = np.concatenate(_batches(digits, batch_size=64, training=False,
+                              dequantize=False))
+  np.testing.assert_array_equal(x, digits + np.float32(0.5))
+  assert x.min() >= 0.5 and x.max() <= 255.5
+
+
+def test_training_shuffles_drops_remainder_and_does_not_repeat(digits):
+  batches = _batches(digits, batch_size=100, training=True, seed=0)
+  assert [len(b) for b in batches] == [100, 100]
+  assert not np.array_equal(np.floor(batches[0]), digits[:100])
+
+
+def test_seed_makes_it_deterministic(digits):
+  run = lambda seed: _batches(digits, batch_size=64, training=True,
+                              seed=seed, flip=True)
+  np.testing.assert_array_equal(run(3), run(3))
+  assert not np.array_equal(run(3)[0], run(4)[0])
+
+
+def test_epochs_differ_with_a_seed(digits):
+  batches = data.pipeline(tf.data.Dataset.from_tensor_slices(digits),
+                          batch_size=256, training=True, seed=3, flip=True)
+  first, second = (next(iter(batches)).numpy() for _ in range(2))
+  assert not np.array_equal(first, second)
+
+
+def _mirrored_and_not(flip, training=True):
+  digit = np.repeat(np.asarray(data.load('mnist', 'train').take(1)
+                               .get_single_element())[None], 64, axis=0)
+  (x,) = _batches(digit, batch_size=64, training=training, seed=0,
+                  flip=flip, dequantize=False)
+  plain = (x == digit + np.float32(0.5)).all(axis=(1, 2, 3))
+  mirrored = (x == digit[:, :, ::-1] + np.float32(0.5)).all(axis=(1, 2, 3))
+  assert (plain | mirrored).all()
+  return mirrored.sum(), plain.sum()
+
+
+def test_flips_happen_for_flip_datasets():
+  mirrored, plain = _mirrored_and_not(flip=data.flips('cifar10'))
+  assert mirrored > 0 and plain > 0
+
+
+@pytest.mark.parametrize('flip, training', [(data.flips('mnist'), True),
+                                            (True, False)])
+def test_no_flips_for_mnist_or_evaluation(flip, training):
+  assert _mirrored_and_not(flip, training) == (0, 64)
+
+
+def test_flips_table():
+  assert {n for n in data.DATASET_NAMES if data.flips(n)} == {
+      'cifar10', 'celeba', 'lsun_bedroom', 'lsun_tower',
+      'lsun_church_outdoor', 'folder'}
+
+
+def test_labels_pass_through():
+  pairs = data.load('mnist', 'validation', with_labels=True)
+  expected = np.array([label for _, label in pairs.as_numpy_iterator()])
+  batches = list(data.pipeline(pairs, batch_size=64, training=False))
+  x = np.concatenate([x for x, _ in batches])
+  labels = np.concatenate([y for _, y in batches])
+
+  assert x.dtype == np.float32 and x.shape[1:] == (28, 28, 1)
+  np.testing.assert_array_equal(labels, expected)

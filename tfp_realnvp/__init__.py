@@ -1,0 +1,7 @@
+"""Real NVP (Dinh, Sohl-Dickstein, Bengio, ICLR 2017) for TensorFlow Probability."""
+
+from tfp_realnvp import bijectors
+from tfp_realnvp import networks
+from tfp_realnvp.distributions import bits_per_dim
+from tfp_realnvp.distributions import real_nvp_distribution
+from tfp_realnvp.distributions import real_nvp_vector_distribution

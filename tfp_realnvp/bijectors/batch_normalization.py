@@ -1,0 +1,124 @@
+"""Batch normalization as a bijector, with running averages (section 3.7)."""
+
+import tensorflow as tf
+
+from tfp_realnvp.bijectors import _one_pass
+
+__all__ = ['BatchNormalization']
+
+
+class BatchNormalization(_one_pass.OnePassBijector):
+  """Per-channel normalization whose effect enters the log-det.
+
+  In the paper's direction (data to latent), which is this bijector's forward:
+
+  ```none
+  y = (x - mean) / sqrt(var + eps)
+  log|det dy/dx| = -1/2 * sum_{event} log(var + eps)
+  ```
+
+  with one `mean`, `var` per channel (the last axis), broadcast over the
+  other event dimensions, so an `[H, W, C]` event adds
+  `-H * W / 2 * sum_c log(var_c + eps)`.
+
+  `training=False` (the default, as for Keras layers) uses the running
+  averages in both directions, so the bijector is a fixed affine map with an
+  exact inverse. `training=True`, passed through `bijector_kwargs`, normalizes
+  with the statistics of the batch being scored and updates the running
+  averages (`avg <- momentum * avg + (1 - momentum) * batch`); as in the
+  paper, the log-det treats those statistics as constants of the batch. The
+  inverse direction (generation) always uses the running averages: there is
+  no data batch whose statistics it could use.
+
+  #### Example
+
+  ```python
+  bn = BatchNormalization(num_channels=3)
+  z = bn.forward(x, training=True)   # batch statistics, updates averages
+  z = bn.forward(x)                  # running averages
+  ```
+  """
+
+  def __init__(self,
+               num_channels,
+               event_ndims=3,
+               momentum=0.9,
+               epsilon=1e-4,
+               validate_args=False,
+               dtype=tf.float32,
+               name='batch_normalization'):
+    """Builds the bijector.
+
+    Args:
+      num_channels: size of the last axis, normalized separately.
+      event_ndims: rank of the events (3 for images, 1 for vectors).
+      momentum: running averages keep this fraction of their value per batch
+        (0.9 is the paper's decay of 0.1).
+      epsilon: added to the variance.
+      validate_args: Python `bool`, check inputs at run time.
+      dtype: float dtype of the events and statistics.
+      name: name scope.
+    """
+    parameters = dict(locals())
+    with tf.name_scope(name) as name:
+      self._num_channels = int(num_channels)
+      self._event_ndims = int(event_ndims)
+      self._momentum = momentum
+      self._epsilon = epsilon
+      # ON_READ/MEAN: under tf.distribute each replica updates its own copy
+      # and reads see their mean, as for Keras' batch normalization.
+      averages = dict(
+          trainable=False, synchronization=tf.VariableSynchronization.ON_READ,
+          aggregation=tf.VariableAggregation.MEAN)
+      self.moving_mean = tf.Variable(
+          tf.zeros([self._num_channels], dtype), name='moving_mean', **averages)
+      self.moving_variance = tf.Variable(
+          tf.ones([self._num_channels], dtype), name='moving_variance',
+          **averages)
+      super().__init__(
+          forward_min_event_ndims=self._event_ndims,
+          is_constant_jacobian=False,
+          validate_args=validate_args,
+          parameters=parameters,
+          dtype=dtype,
+          name=name)
+
+  def _check_channels(self, x):
+    if x.shape.rank is not None and (
+        x.shape.rank < self._event_ndims or
+        x.shape[-1] not in (None, self._num_channels)):
+      raise ValueError(
+          f'{self.name} expects events of rank {self._event_ndims} with '
+          f'{self._num_channels} channels last; got shape {x.shape}.')
+
+  def _positions_per_channel(self, x):
+    """Event entries that share one channel's statistics, e.g. H * W."""
+    return tf.cast(tf.reduce_prod(tf.shape(x)[-self._event_ndims:-1]), x.dtype)
+
+  def _log_det(self, x, variance):
+    per_event = -0.5 * self._positions_per_channel(x) * tf.reduce_sum(
+        tf.math.log(variance + self._epsilon))
+    return tf.fill(tf.shape(x)[:-self._event_ndims], per_event)
+
+  def _batch_statistics(self, x):
+    mean, variance = tf.nn.moments(x, axes=list(range(x.shape.rank - 1)))
+    m = tf.constant(self._momentum, x.dtype)  # tf.cast would round via float32
+    self.moving_mean.assign(m * self.moving_mean + (1. - m) * mean)
+    self.moving_variance.assign(m * self.moving_variance + (1. - m) * variance)
+    return mean, variance
+
+  def _forward_and_log_det(self, x, training=False):
+    self._check_channels(x)
+    if training:
+      mean, variance = self._batch_statistics(x)
+    else:
+      mean, variance = self.moving_mean, self.moving_variance
+    y = (x - mean) * tf.math.rsqrt(variance + self._epsilon)
+    return y, self._log_det(x, variance)
+
+  def _inverse_and_log_det(self, y, training=False):
+    del training  # Generation has no data batch: always the running averages.
+    self._check_channels(y)
+    variance = self.moving_variance
+    x = y * tf.sqrt(variance + self._epsilon) + self.moving_mean
+    return x, -self._log_det(y, variance)

@@ -1,0 +1,147 @@
+"""The paper's datasets and users' own images, as datasets of uint8 images."""
+
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from tfp_realnvp.data import arrays
+from tfp_realnvp.data import folder
+from tfp_realnvp.data import transforms
+
+_LSUN = ('lsun_bedroom', 'lsun_tower', 'lsun_church_outdoor')
+DATASET_NAMES = ('mnist', 'cifar10', 'imagenet32', 'imagenet64', 'celeba',
+                 *_LSUN, 'folder', 'npz')
+
+# name: (tfds name, the split serving as validation)
+_TFDS = {
+    'mnist': ('mnist', 'test'),
+    'cifar10': ('cifar10', 'test'),
+    'imagenet32': ('imagenet_resized/32x32', 'validation'),
+    'imagenet64': ('downsampled_imagenet/64x64', 'validation'),
+    'celeba': ('celeb_a', 'validation'),
+    'lsun_bedroom': ('lsun/bedroom', 'validation'),
+    'lsun_tower': ('lsun/tower', 'validation'),
+    'lsun_church_outdoor': ('lsun/church_outdoor', 'validation'),
+}
+_SIZE = 64  # of imagenet64, celeba, lsun_* and, by default, folder
+_SHAPES = {'mnist': (28, 28, 1), 'cifar10': (32, 32, 3),
+           'imagenet32': (32, 32, 3)}
+# Dinh et al. (2017), sec. 4.1: LSUN images are downscaled so the shorter side
+# is 96 pixels, then a 64x64 crop is taken.
+_LSUN_SHORT_SIDE = 96
+_FLIPS = ('cifar10', 'celeba', *_LSUN, 'folder')
+_WITH_LABELS = ('mnist', 'npz')
+
+
+def _check_args(name, image_size=None):
+  if name not in DATASET_NAMES:
+    raise ValueError(f'unknown dataset {name!r}; expected one of '
+                     f'{DATASET_NAMES}')
+  if image_size is not None and name != 'folder':
+    raise ValueError(f'image_size applies to the folder dataset, not {name!r}')
+
+
+def flips(name):
+  """Whether the paper augments `name` with random horizontal flips."""
+  _check_args(name)
+  return name in _FLIPS
+
+
+def image_shape(name, data_dir=None, image_size=None):
+  """The (height, width, channels) of the images load() yields for `name`."""
+  _check_args(name, image_size)
+  if name == 'npz':
+    return tuple(arrays.read_npz(_required_path(name, data_dir))[0].shape[1:])
+  if name == 'folder':
+    return (image_size or _SIZE,) * 2 + (3,)
+  return _SHAPES.get(name, (_SIZE, _SIZE, 3))
+
+
+def _required_path(name, data_dir):
+  if data_dir is None:
+    kind = 'a .npz file' if name == 'npz' else 'a directory of images'
+    raise ValueError(f'dataset {name!r} needs data_dir: {kind}')
+  return data_dir
+
+
+def load(name, split, data_dir=None, download=False, image_size=None,
+         strict=False, with_labels=False, seed=None):
+  """A dataset of single uint8 images [H, W, C] of shape image_shape(name).
+
+  Args:
+    name: one of DATASET_NAMES.
+    split: 'train' or 'validation'; for 'npz' also 'all' (the whole file in
+      order).
+    data_dir: a tfds data directory (None: tfds's default; for 'mnist', the
+      embedded 4,500-digit subset), a directory of images for 'folder' and,
+      instead of a tfds directory, for lsun_*, or the file for 'npz'.
+    download: let tfds download and prepare missing data (needs network).
+    image_size: side of the square images of 'folder' (default 64).
+    strict: for image folders, raise ValueError on the first bad file instead
+      of skipping it.
+    with_labels: yield (image, int64 label) pairs; 'mnist' and 'npz' only.
+    seed: for shuffling tfds files and random training crops (lsun_*,
+      folder); None is nondeterministic.
+  """
+  _check_args(name, image_size)
+  splits = ('train', 'validation', 'all') if name == 'npz' else (
+      'train', 'validation')
+  if split not in splits:
+    raise ValueError(f'split {split!r} of {name!r}; expected one of {splits}')
+  if with_labels and name not in _WITH_LABELS:
+    raise ValueError(f'{name!r} has no labels; only {_WITH_LABELS} do')
+  if name == 'npz':
+    return arrays.load_npz(_required_path(name, data_dir), split, with_labels)
+  if name == 'mnist' and data_dir is None:
+    return arrays.load_npz(arrays.EMBEDDED_MNIST, split, with_labels,
+                           num_validation=arrays.EMBEDDED_MNIST_VALIDATION)
+  size = image_shape(name, image_size=image_size)[0]
+  if name == 'folder':
+    return folder.load_folder(_required_path(name, data_dir), split,
+                              short_side=size, size=size, strict=strict,
+                              seed=seed)
+  return _load_tfds(name, split, data_dir, download, with_labels, seed, size,
+                    strict)
+
+
+def _not_prepared(name, builder):
+  tfds_name = _TFDS[name][0]
+  message = (f'dataset {name!r}: tfds dataset {tfds_name!r} is not prepared '
+             f'in {builder.data_dir}. Run with download=True (--download) on '
+             'a machine with network access, or copy a prepared tfds '
+             f'directory there (<data_dir>/{tfds_name}/<version>/).')
+  if name in _LSUN:
+    message += (' Or export the images of the official LSUN LMDB files to a '
+                'folder (.webp/.jpg/.png) and pass that folder as data_dir '
+                '(--data_dir).')
+  return FileNotFoundError(message)
+
+
+def _load_tfds(name, split, data_dir, download, with_labels, seed, size,
+               strict):
+  tfds_name, validation_split = _TFDS[name]
+  builder = tfds.builder(tfds_name, data_dir=data_dir)
+  # Checked before anything that may reach for the network: offline, tfds
+  # would retry for minutes before failing.
+  if not builder.is_prepared():
+    if name in _LSUN and data_dir and folder.is_image_folder(data_dir):
+      return folder.load_folder(data_dir, split, _LSUN_SHORT_SIDE, size,
+                                strict=strict, seed=seed)
+    if not download:
+      raise _not_prepared(name, builder)
+    builder.download_and_prepare()
+  training = split == 'train'
+  examples = builder.as_dataset(
+      split='train' if training else validation_split, shuffle_files=training,
+      read_config=tfds.ReadConfig(shuffle_seed=seed))
+  if with_labels:  # Only mnist, whose images need no preprocessing.
+    return examples.map(lambda ex: (ex['image'], ex['label']))
+  images = examples.map(lambda ex: ex['image'])
+  if name == 'celeba':
+    return images.map(transforms.celeba_crop,
+                      num_parallel_calls=tf.data.AUTOTUNE)
+  if name == 'imagenet64':  # Already 64x64 when prepared; this guarantees it.
+    return transforms.resize_and_crop_images(images, size, size, False)
+  if name in _LSUN:
+    return transforms.resize_and_crop_images(
+        images, _LSUN_SHORT_SIDE, size, training, seed)
+  return images

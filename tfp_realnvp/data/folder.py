@@ -1,0 +1,112 @@
+"""Folders of image files: users' photos, or LSUN exported from its LMDBs."""
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+import zlib
+
+import numpy as np
+from PIL import Image
+import tensorflow as tf
+
+from tfp_realnvp.data import transforms
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp', '.gif')
+VALIDATION_PERCENT = 5
+_EXPECTED = f'a directory of image files ({", ".join(IMAGE_EXTENSIONS)})'
+_log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderReport:
+  num_images: int  # files that decode
+  skipped: dict  # Path -> why it cannot be decoded
+
+
+def _is_image(path):
+  return path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()
+
+
+def is_image_folder(data_dir):
+  """Whether `data_dir` holds at least one image file (at any depth)."""
+  root = Path(data_dir)
+  return root.is_dir() and any(map(_is_image, root.rglob('*')))
+
+
+def list_images(data_dir):
+  """The image files under `data_dir`, sorted; raises if there are none."""
+  root = Path(data_dir)
+  if not root.is_dir():
+    raise FileNotFoundError(f'{root} is not a directory; expected {_EXPECTED}')
+  paths = sorted(filter(_is_image, root.rglob('*')))
+  if not paths:
+    raise FileNotFoundError(f'{root} holds no image files; expected '
+                            f'{_EXPECTED}')
+  return paths
+
+
+def _in_validation(path, root):
+  # A hash of the name rather than a random draw, so that adding or removing
+  # files never moves the others between splits.
+  name = path.relative_to(root).as_posix().encode()
+  return zlib.crc32(name) % 100 < VALIDATION_PERCENT
+
+
+def _decode(path):
+  """The image in `path` as RGB uint8 [H, W, 3]; grayscale etc. converted."""
+  try:
+    with Image.open(path) as image:
+      return np.asarray(image.convert('RGB'))
+  except Exception as e:  # Bad files raise anything from OSError to SyntaxError.
+    raise ValueError(f'cannot decode image {os.fsdecode(path)}: '
+                     f'{type(e).__name__}: {e}') from e
+
+
+def _errors(paths):
+  """Yields (path, ValueError) for each file in `paths` that does not decode."""
+  for path in paths:
+    try:
+      _decode(path)
+    except ValueError as e:
+      yield path, e
+
+
+def folder_report(data_dir):
+  """Decodes every image under `data_dir`; tells which ones load() skips."""
+  paths = list_images(data_dir)
+  skipped = {path: str(error) for path, error in _errors(paths)}
+  return FolderReport(len(paths) - len(skipped), skipped)
+
+
+def _decode_or_skip(path):
+  try:
+    return _decode(path)
+  except ValueError as e:
+    _log.warning('skipping a bad file (see folder_report()): %s', e)
+    return np.zeros([0, 0, 3], np.uint8)
+
+
+def load_folder(data_dir, split, short_side, size, strict=False, seed=None):
+  """Images of one split of `data_dir`, resized and cropped to `size`.
+
+  Files that do not decode are skipped with a logged warning, or, if
+  `strict`, the first one raises ValueError (which costs a decoding pass over
+  the split up front).
+  """
+  root = Path(data_dir)
+  validation = split == 'validation'
+  paths = [p for p in list_images(root) if _in_validation(p, root) == validation]
+  if not paths:
+    raise ValueError(f'split {split!r} of {root} is empty: the name hash puts '
+                     f'~{VALIDATION_PERCENT}% of the files in validation')
+  first_bad = next(_errors(paths), None) if strict else None
+  if first_bad:
+    raise first_bad[1]
+  images = tf.data.Dataset.from_tensor_slices([str(p) for p in paths]).map(
+      lambda path: tf.numpy_function(_decode_or_skip, [path], tf.uint8),
+      num_parallel_calls=tf.data.AUTOTUNE)
+  images = images.filter(lambda image: tf.size(image) > 0).map(
+      lambda image: tf.ensure_shape(image, [None, None, 3]))
+  return transforms.resize_and_crop_images(
+      images, short_side, size, training=not validation, seed=seed)

@@ -1,0 +1,55 @@
+"""Batches of model inputs from a dataset of uint8 images."""
+
+import numpy as np
+import tensorflow as tf
+
+from tfp_realnvp.data import transforms
+
+SHUFFLE_BUFFER = 10_000  # images; ~120 MB at 64x64x3
+# x + u with u just below 1 rounds to 256 in float32 for x = 255.
+_BELOW_256 = np.nextafter(np.float32(256), np.float32(0))
+
+
+def pipeline(images, batch_size, training, seed=None, flip=False,
+             dequantize=True, drop_remainder=None):
+  """Shuffled (if `training`), batched, float32 images; prefetched.
+
+  Args:
+    images: a dataset of uint8 images, or (image, label) pairs, from load().
+    batch_size: images per batch.
+    training: shuffle and, if `flip`, mirror half the images at random. Not
+      repeated: Keras fit() runs the epochs.
+    seed: makes shuffling, flips and noise deterministic; None does not.
+    flip: random horizontal flips (pass flips(name)); training only.
+    dequantize: add uniform noise u ~ U[0, 1) to each pixel, giving values in
+      [0, 256); if False, use the bin centres x + 0.5.
+    drop_remainder: drop the last partial batch; default: `training`.
+
+  Returns:
+    A dataset of float32 [batch, H, W, C] (with int64 [batch] labels).
+  """
+  if training:
+    images = images.shuffle(SHUFFLE_BUFFER, seed=seed)
+  batches = images.batch(batch_size, drop_remainder=(
+      training if drop_remainder is None else drop_remainder))
+  flip = flip and training
+
+  def transform(seed, batch):
+    x, *labels = batch if isinstance(batch, tuple) else (batch,)
+    flip_seed, noise_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, 2))
+    x = tf.cast(x, tf.float32)
+    if flip:
+      mirror = tf.random.stateless_uniform(
+          [tf.shape(x)[0], 1, 1, 1], flip_seed) < 0.5
+      x = tf.where(mirror, tf.reverse(x, axis=[2]), x)
+    if dequantize:
+      x = tf.minimum(x + tf.random.stateless_uniform(tf.shape(x), noise_seed),
+                     _BELOW_256)
+    else:
+      x += 0.5
+    return (x, *labels) if labels else x
+
+  return tf.data.Dataset.zip(transforms.random_seeds(seed), batches).map(
+      transform, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+          tf.data.AUTOTUNE)

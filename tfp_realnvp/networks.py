@@ -1,0 +1,126 @@
+"""The s and t networks of the couplings, as `tf_keras` layers.
+
+TFP tracks `tf.Variable`s; `tf_keras` (Keras 2) layers create them, Keras 3
+layers do not, so these are `tf_keras` layers: `dist.trainable_variables`
+then lists every weight.
+"""
+
+import tensorflow as tf
+import tf_keras
+
+__all__ = ['WeightNormConv2D', 'ResNet', 'MLP']
+
+
+class WeightNormConv2D(tf_keras.layers.Layer):
+  """A 'same'-padded convolution with weight normalization.
+
+  The kernel is `g * v / ||v||`, the norm taken per output channel (Salimans
+  and Kingma 2016), which decouples each filter's length `g` (the 'scale
+  parameters' the paper's L2 penalty acts on) from its direction `v`.
+  """
+
+  def __init__(self, filters, kernel_size=3, **kwargs):
+    super().__init__(**kwargs)
+    self.filters = filters
+    self.kernel_size = kernel_size
+
+  def build(self, input_shape):
+    in_channels = int(input_shape[-1])
+    k = self.kernel_size
+    self.v = self.add_weight(
+        name='v', shape=[k, k, in_channels, self.filters],
+        initializer=tf_keras.initializers.HeNormal())
+    # g = ||v|| at the start, so the layer starts as a plain He-initialised
+    # convolution.
+    self.g = self.add_weight(
+        name='g', shape=[self.filters],
+        initializer=tf_keras.initializers.Constant(1.))
+    self.g.assign(tf.norm(tf.reshape(self.v, [-1, self.filters]), axis=0))
+    self.bias = self.add_weight(name='bias', shape=[self.filters],
+                                initializer='zeros')
+    super().build(input_shape)
+
+  def call(self, x):
+    kernel = self.g * tf.math.l2_normalize(self.v, axis=[0, 1, 2])
+    return tf.nn.conv2d(x, kernel, strides=1, padding='SAME') + self.bias
+
+
+class ResNet(tf_keras.layers.Layer):
+  """Deep residual network computing `(log_scale, shift)` for a coupling.
+
+  ```none
+  h = conv(x)
+  h = h + conv(relu(conv(relu(h))))      # num_blocks times
+  log_scale, shift = split(conv_out(relu(h)))
+  log_scale = scale * tanh(log_scale)    # bounded, with a learned scale
+  ```
+
+  Every convolution is 3x3 and weight-normalized but the output one, which
+  starts at zero so the coupling starts as the identity.
+  """
+
+  def __init__(self, channels, num_blocks=4, num_filters=32, **kwargs):
+    super().__init__(**kwargs)
+    self.channels = channels
+    self.conv_in = WeightNormConv2D(num_filters, name='conv_in',
+                                    dtype=self.dtype)
+    self.blocks = [
+        [WeightNormConv2D(num_filters, name=f'block{i}_conv{j}',
+                          dtype=self.dtype) for j in range(2)]
+        for i in range(num_blocks)]
+    self.conv_out = tf_keras.layers.Conv2D(
+        2 * channels, 3, padding='same', kernel_initializer='zeros',
+        name='conv_out', dtype=self.dtype)
+    # Create the weights now, so they exist before the first call.
+    self.build(tf.TensorShape([None, None, None, channels]))
+
+  def build(self, input_shape):
+    features = tf.TensorShape([None, None, None, self.conv_in.filters])
+    self.conv_in.build(input_shape)
+    for conv_a, conv_b in self.blocks:
+      conv_a.build(features)
+      conv_b.build(features)
+    self.conv_out.build(features)
+    self.scale = self.add_weight(name='scale', shape=[self.channels],
+                                 initializer='ones')
+    super().build(input_shape)
+
+  def call(self, x):
+    h = self.conv_in(x)
+    for conv_a, conv_b in self.blocks:
+      h += conv_b(tf.nn.relu(conv_a(tf.nn.relu(h))))
+    log_scale, shift = tf.split(self.conv_out(tf.nn.relu(h)), 2, axis=-1)
+    return self.scale * tf.tanh(log_scale), shift
+
+
+class MLP(tf_keras.layers.Layer):
+  """Fully connected `(log_scale, shift)` network for vector couplings."""
+
+  def __init__(self, event_size, hidden_units=(64, 64), **kwargs):
+    super().__init__(**kwargs)
+    self.event_size = event_size
+    self.hidden = [
+        tf_keras.layers.Dense(units, activation='relu', name=f'dense{i}',
+                              dtype=self.dtype)
+        for i, units in enumerate(hidden_units)]
+    self.out = tf_keras.layers.Dense(
+        2 * event_size, kernel_initializer='zeros', name='dense_out',
+        dtype=self.dtype)
+    self.build(tf.TensorShape([None, event_size]))
+
+  def build(self, input_shape):
+    shape = input_shape
+    for layer in self.hidden:
+      layer.build(shape)
+      shape = tf.TensorShape([None, layer.units])
+    self.out.build(shape)
+    self.scale = self.add_weight(name='scale', shape=[self.event_size],
+                                 initializer='ones')
+    super().build(input_shape)
+
+  def call(self, x):
+    h = x
+    for layer in self.hidden:
+      h = layer(h)
+    log_scale, shift = tf.split(self.out(h), 2, axis=-1)
+    return self.scale * tf.tanh(log_scale), shift
