@@ -147,3 +147,23 @@ def test_bad_input_names_the_problem():
     dist.log_prob(tf.fill([1, 8, 8, 3], 300.))
   with pytest.raises(ValueError, match='at least 2'):
     tfp_realnvp.real_nvp_vector_distribution(1)
+
+
+def test_bfloat16_networks_keep_float32_log_dets():
+  kwargs = {'num_res_blocks': 1, 'num_filters': 8}
+  fp32 = tfp_realnvp.real_nvp_distribution([8, 8, 3], **kwargs)
+  bf16 = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 3], network_dtype='mixed_bfloat16', **kwargs)
+  flow_testing.perturb(fp32.bijector, scale=0.02)
+  for target, source in zip(bf16.variables, fp32.variables):
+    assert target.dtype == tf.float32  # master weights stay float32
+    target.assign(source)
+  x = flow_testing.random_pixels([4, 8, 8, 3])
+  lp32, lp16 = fp32.log_prob(x), bf16.log_prob(x)
+  assert lp16.dtype == tf.float32
+  # bfloat16 keeps 8 bits of mantissa: close, but not equal.
+  np.testing.assert_allclose(lp16, lp32, rtol=2e-3)
+  assert np.abs(lp16 - lp32).max() > 0.
+  conv = [m for m in bf16.bijector.submodules
+          if isinstance(m, networks.WeightNormConv2D)][0]
+  assert conv.compute_dtype == 'bfloat16'

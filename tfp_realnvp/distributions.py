@@ -25,6 +25,7 @@ def real_nvp_distribution(event_shape,
                           batch_norm=True,
                           num_bits=8,
                           dtype=tf.float32,
+                          network_dtype=None,
                           validate_args=False,
                           name='real_nvp'):
   """Real NVP over images: support `[0, 2**num_bits)^D`, D = H * W * C.
@@ -46,7 +47,8 @@ def real_nvp_distribution(event_shape,
   bijector = real_nvp.multi_scale_real_nvp(
       event_shape, num_scales=num_scales, num_res_blocks=num_res_blocks,
       num_filters=num_filters, batch_norm=batch_norm, num_bits=num_bits,
-      dtype=dtype, validate_args=validate_args, name=name)
+      dtype=dtype, network_dtype=network_dtype, validate_args=validate_args,
+      name=name)
   return tfd.TransformedDistribution(
       _standard_normal(bijector.event_shape, dtype), bijector,
       validate_args=validate_args, name=name)

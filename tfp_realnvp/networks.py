@@ -63,14 +63,14 @@ class ResNet(tf_keras.layers.Layer):
     super().__init__(**kwargs)
     self.channels = channels
     self.conv_in = WeightNormConv2D(num_filters, name='conv_in',
-                                    dtype=self.dtype)
+                                    dtype=self.dtype_policy)
     self.blocks = [
         [WeightNormConv2D(num_filters, name=f'block{i}_conv{j}',
-                          dtype=self.dtype) for j in range(2)]
+                          dtype=self.dtype_policy) for j in range(2)]
         for i in range(num_blocks)]
     self.conv_out = tf_keras.layers.Conv2D(
         2 * channels, 3, padding='same', kernel_initializer='zeros',
-        name='conv_out', dtype=self.dtype)
+        name='conv_out', dtype=self.dtype_policy)
     # Create the weights now, so they exist before the first call.
     self.build(tf.TensorShape([None, None, None, channels]))
 
@@ -101,11 +101,11 @@ class MLP(tf_keras.layers.Layer):
     self.event_size = event_size
     self.hidden = [
         tf_keras.layers.Dense(units, activation='relu', name=f'dense{i}',
-                              dtype=self.dtype)
+                              dtype=self.dtype_policy)
         for i, units in enumerate(hidden_units)]
     self.out = tf_keras.layers.Dense(
         2 * event_size, kernel_initializer='zeros', name='dense_out',
-        dtype=self.dtype)
+        dtype=self.dtype_policy)
     self.build(tf.TensorShape([None, event_size]))
 
   def build(self, input_shape):

@@ -127,8 +127,10 @@ class AffineCoupling(_one_pass.OnePassBijector):
     log_scale, shift = _shapes.map_over_batch(
         lambda flat: self._shift_and_log_scale_fn(flat, **condition_kwargs),
         masked, self._event_ndims)
+    # A network may compute in lower precision; the affine map does not.
     keep = 1. - self._mask
-    return log_scale * keep, shift * keep
+    return (tf.cast(log_scale, x.dtype) * keep,
+            tf.cast(shift, x.dtype) * keep)
 
   def _log_det(self, log_scale):
     return tf.reduce_sum(log_scale, axis=range(-self._event_ndims, 0))

@@ -138,12 +138,13 @@ def default_num_scales(height, width, smallest=4):
 
 
 def _couplings(name, masks, channels, num_res_blocks, num_filters, batch_norm,
-               dtype, validate_args):
+               dtype, network_dtype, validate_args):
   """Couplings with `masks`, each followed by batch normalization."""
   steps = []
   for i, mask in enumerate(masks):
     network = networks.ResNet(channels, num_res_blocks, num_filters,
-                              name=f'{name}_{i}_resnet', dtype=dtype)
+                              name=f'{name}_{i}_resnet',
+                              dtype=network_dtype or dtype)
     steps.append(affine_coupling.AffineCoupling(
         mask, network, event_ndims=3, validate_args=validate_args,
         dtype=dtype, name=f'{name}_{i}'))
@@ -201,6 +202,7 @@ def multi_scale_real_nvp(event_shape,
                          batch_norm=True,
                          num_bits=8,
                          dtype=tf.float32,
+                         network_dtype=None,
                          validate_args=False,
                          name='real_nvp'):
   """The paper's multi-scale flow on images, pixels first.
@@ -215,6 +217,10 @@ def multi_scale_real_nvp(event_shape,
     batch_norm: follow each coupling by a `BatchNormalization` bijector.
     num_bits: bits per pixel; the data lie in `[0, 2**num_bits)`.
     dtype: float dtype of the flow.
+    network_dtype: a `tf_keras` dtype policy for the coupling networks, e.g.
+      `'mixed_bfloat16'`: convolutions in bfloat16 on float32 weights, while
+      the couplings' affine maps, every log-det, the prior and the loss stay
+      in `dtype`. Default: `dtype`.
     validate_args: Python `bool`, check inputs at run time.
     name: name scope.
 
@@ -233,7 +239,8 @@ def multi_scale_real_nvp(event_shape,
         f'shape of {list(event_shape)}.')
   steps = _scale([height, width, channels], num_scales, num_filters,
                  num_res_blocks=num_res_blocks, batch_norm=batch_norm,
-                 dtype=dtype, validate_args=validate_args)
+                 dtype=dtype, network_dtype=network_dtype,
+                 validate_args=validate_args)
   preprocess = logit.LogitTransform(num_bits, validate_args=validate_args,
                                     dtype=dtype)
   return RealNVP([preprocess, *steps], event_shape=[height, width, channels],
