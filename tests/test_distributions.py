@@ -167,3 +167,48 @@ def test_bfloat16_networks_keep_float32_log_dets():
   conv = [m for m in bf16.bijector.submodules
           if isinstance(m, networks.WeightNormConv2D)][0]
   assert conv.compute_dtype == 'bfloat16'
+
+
+def _conditional_2d():
+  dist = tfp_realnvp.real_nvp_vector_distribution(
+      2, num_couplings=4, hidden_units=[16], num_classes=3, dtype=tf.float64)
+  flow_testing.perturb(dist.bijector, seed=4, scale=0.3)
+  for net in dist.bijector.submodules:
+    if isinstance(net, networks.MLP):
+      net.condition.embedding.assign(0.3 * tf.random.stateless_normal(
+          net.condition.embedding.shape, seed=[9, 9], dtype=tf.float64))
+  return dist
+
+
+def test_conditional_density_depends_on_the_label_and_integrates_per_class():
+  dist = _conditional_2d()
+  grid = np.linspace(-10., 10., 1001)
+  xx, yy = np.meshgrid(grid, grid, indexing='ij')
+  points = tf.constant(np.stack([xx, yy], -1).reshape(-1, 2))
+  step = grid[1] - grid[0]
+  densities = []
+  for label in range(3):
+    one_hot = tf.one_hot(tf.fill([points.shape[0]], label), 3,
+                         dtype=tf.float64)
+    log_prob = dist.log_prob(points,
+                             bijector_kwargs={'conditional_input': one_hot})
+    densities.append(np.exp(log_prob.numpy()))
+    assert abs(densities[-1].sum() * step * step - 1.) < 0.01
+  assert np.abs(densities[0] - densities[1]).max() > 0.01
+  # Sampling takes the label too, and its samples invert under the same one.
+  one_hot = tf.one_hot([2] * 5, 3, dtype=tf.float64)
+  x = dist.sample(5, seed=1, bijector_kwargs={'conditional_input': one_hot})
+  assert x.shape == [5, 2]
+
+
+def test_conditional_image_flow_asks_for_its_label():
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_res_blocks=1, num_filters=4, num_classes=10)
+  x = flow_testing.random_pixels([2, 8, 8, 1])
+  with pytest.raises(ValueError, match='conditional_input'):
+    dist.log_prob(x)
+  one_hot = tf.one_hot([3, 7], 10)
+  log_prob = dist.log_prob(x, bijector_kwargs={'conditional_input': one_hot})
+  assert log_prob.shape == [2]
+  assert dist.sample(
+      2, bijector_kwargs={'conditional_input': one_hot}).shape == [2, 8, 8, 1]

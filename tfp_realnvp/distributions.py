@@ -24,6 +24,7 @@ def real_nvp_distribution(event_shape,
                           num_filters=32,
                           batch_norm=True,
                           num_bits=8,
+                          num_classes=None,
                           dtype=tf.float32,
                           network_dtype=None,
                           validate_args=False,
@@ -47,7 +48,7 @@ def real_nvp_distribution(event_shape,
   bijector = real_nvp.multi_scale_real_nvp(
       event_shape, num_scales=num_scales, num_res_blocks=num_res_blocks,
       num_filters=num_filters, batch_norm=batch_norm, num_bits=num_bits,
-      dtype=dtype, network_dtype=network_dtype, validate_args=validate_args,
+      num_classes=num_classes, dtype=dtype, network_dtype=network_dtype, validate_args=validate_args,
       name=name)
   return tfd.TransformedDistribution(
       _standard_normal(bijector.event_shape, dtype), bijector,
@@ -58,6 +59,7 @@ def real_nvp_vector_distribution(event_size,
                                  num_couplings=4,
                                  hidden_units=(64, 64),
                                  batch_norm=False,
+                                 num_classes=None,
                                  dtype=tf.float32,
                                  validate_args=False,
                                  name='real_nvp_vector'):
@@ -67,11 +69,14 @@ def real_nvp_vector_distribution(event_size,
   dist = real_nvp_vector_distribution(2, num_couplings=8)
   dist.log_prob(tf.constant([[0.5, -1.]]))
   ```
+
+  With `num_classes` the density is class-conditional: pass
+  `bijector_kwargs={'conditional_input': one_hot}` to every call.
   """
   bijector = real_nvp.vector_real_nvp(
       event_size, num_couplings=num_couplings, hidden_units=hidden_units,
-      batch_norm=batch_norm, dtype=dtype, validate_args=validate_args,
-      name=name)
+      batch_norm=batch_norm, num_classes=num_classes, dtype=dtype,
+      validate_args=validate_args, name=name)
   return tfd.TransformedDistribution(
       _standard_normal([event_size], dtype), bijector,
       validate_args=validate_args, name=name)

@@ -57,11 +57,17 @@ class ResNet(tf_keras.layers.Layer):
 
   Every convolution is 3x3 and weight-normalized but the output one, which
   starts at zero so the coupling starts as the identity.
+
+  With `num_classes`, the network is class-conditional: `call(x,
+  conditional_input=one_hot)` adds a learned per-class bias to the first
+  feature maps (`one_hot` is `[N, num_classes]`, one row per image).
   """
 
-  def __init__(self, channels, num_blocks=4, num_filters=32, **kwargs):
+  def __init__(self, channels, num_blocks=4, num_filters=32, num_classes=None,
+               **kwargs):
     super().__init__(**kwargs)
     self.channels = channels
+    self.condition = _Condition(num_classes, num_filters, self.dtype_policy)
     self.conv_in = WeightNormConv2D(num_filters, name='conv_in',
                                     dtype=self.dtype_policy)
     self.blocks = [
@@ -77,6 +83,7 @@ class ResNet(tf_keras.layers.Layer):
   def build(self, input_shape):
     features = tf.TensorShape([None, None, None, self.conv_in.filters])
     self.conv_in.build(input_shape)
+    self.condition.build()
     for conv_a, conv_b in self.blocks:
       conv_a.build(features)
       conv_b.build(features)
@@ -85,8 +92,8 @@ class ResNet(tf_keras.layers.Layer):
                                  initializer='ones')
     super().build(input_shape)
 
-  def call(self, x):
-    h = self.conv_in(x)
+  def call(self, x, conditional_input=None):
+    h = self.condition(self.conv_in(x), conditional_input)
     for conv_a, conv_b in self.blocks:
       h += conv_b(tf.nn.relu(conv_a(tf.nn.relu(h))))
     log_scale, shift = tf.split(self.conv_out(tf.nn.relu(h)), 2, axis=-1)
@@ -96,9 +103,12 @@ class ResNet(tf_keras.layers.Layer):
 class MLP(tf_keras.layers.Layer):
   """Fully connected `(log_scale, shift)` network for vector couplings."""
 
-  def __init__(self, event_size, hidden_units=(64, 64), **kwargs):
+  def __init__(self, event_size, hidden_units=(64, 64), num_classes=None,
+               **kwargs):
     super().__init__(**kwargs)
     self.event_size = event_size
+    self.condition = _Condition(num_classes, hidden_units[0],
+                                self.dtype_policy)
     self.hidden = [
         tf_keras.layers.Dense(units, activation='relu', name=f'dense{i}',
                               dtype=self.dtype_policy)
@@ -109,6 +119,7 @@ class MLP(tf_keras.layers.Layer):
     self.build(tf.TensorShape([None, event_size]))
 
   def build(self, input_shape):
+    self.condition.build()
     shape = input_shape
     for layer in self.hidden:
       layer.build(shape)
@@ -118,9 +129,50 @@ class MLP(tf_keras.layers.Layer):
                                  initializer='ones')
     super().build(input_shape)
 
-  def call(self, x):
+  def call(self, x, conditional_input=None):
     h = x
-    for layer in self.hidden:
+    for i, layer in enumerate(self.hidden):
       h = layer(h)
+      if i == 0:
+        h = self.condition(h, conditional_input)
     log_scale, shift = tf.split(self.out(h), 2, axis=-1)
     return self.scale * tf.tanh(log_scale), shift
+
+
+class _Condition(tf_keras.layers.Layer):
+  """Adds a learned bias per class to features; the identity if unconditional.
+
+  Features are `[N, ..., units]`, the conditioning input `[N, num_classes]`
+  (one-hot, or any per-example weights over classes).
+  """
+
+  def __init__(self, num_classes, units, dtype):
+    super().__init__(name='condition', dtype=dtype)
+    self.num_classes = num_classes
+    self.units = units
+
+  def build(self, input_shape=None):
+    if self.num_classes:
+      self.embedding = self.add_weight(
+          name='embedding', shape=[self.num_classes, self.units],
+          initializer='zeros')
+    super().build(input_shape)
+
+  def call(self, features, conditional_input):
+    if not self.num_classes:
+      if conditional_input is not None:
+        raise ValueError('This network is not conditional; build it with '
+                         '`num_classes` to pass a conditional_input.')
+      return features
+    if conditional_input is None:
+      raise ValueError(
+          f'This model is class-conditional: pass bijector_kwargs='
+          f"{{'conditional_input': one_hot}} with one_hot of shape "
+          f'[batch, {self.num_classes}].')
+    bias = tf.matmul(tf.cast(conditional_input, features.dtype),
+                     self.embedding)
+    # One bias vector per example, broadcast over its spatial positions.
+    extra_dims = features.shape.rank - 2
+    return features + tf.reshape(
+        bias, tf.concat([tf.shape(bias)[:1], [1] * extra_dims,
+                         [self.units]], axis=0))

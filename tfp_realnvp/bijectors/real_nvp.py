@@ -138,12 +138,12 @@ def default_num_scales(height, width, smallest=4):
 
 
 def _couplings(name, masks, channels, num_res_blocks, num_filters, batch_norm,
-               dtype, network_dtype, validate_args):
+               num_classes, dtype, network_dtype, validate_args):
   """Couplings with `masks`, each followed by batch normalization."""
   steps = []
   for i, mask in enumerate(masks):
     network = networks.ResNet(channels, num_res_blocks, num_filters,
-                              name=f'{name}_{i}_resnet',
+                              num_classes, name=f'{name}_{i}_resnet',
                               dtype=network_dtype or dtype)
     steps.append(affine_coupling.AffineCoupling(
         mask, network, event_ndims=3, validate_args=validate_args,
@@ -201,6 +201,7 @@ def multi_scale_real_nvp(event_shape,
                          num_filters=32,
                          batch_norm=True,
                          num_bits=8,
+                         num_classes=None,
                          dtype=tf.float32,
                          network_dtype=None,
                          validate_args=False,
@@ -216,6 +217,9 @@ def multi_scale_real_nvp(event_shape,
       coarser one.
     batch_norm: follow each coupling by a `BatchNormalization` bijector.
     num_bits: bits per pixel; the data lie in `[0, 2**num_bits)`.
+    num_classes: if set, a class-conditional flow: every call takes
+      `conditional_input`, `[batch, num_classes]` (one-hot labels), through
+      `bijector_kwargs`.
     dtype: float dtype of the flow.
     network_dtype: a `tf_keras` dtype policy for the coupling networks, e.g.
       `'mixed_bfloat16'`: convolutions in bfloat16 on float32 weights, while
@@ -239,7 +243,8 @@ def multi_scale_real_nvp(event_shape,
         f'shape of {list(event_shape)}.')
   steps = _scale([height, width, channels], num_scales, num_filters,
                  num_res_blocks=num_res_blocks, batch_norm=batch_norm,
-                 dtype=dtype, network_dtype=network_dtype,
+                 num_classes=num_classes, dtype=dtype,
+                 network_dtype=network_dtype,
                  validate_args=validate_args)
   preprocess = logit.LogitTransform(num_bits, validate_args=validate_args,
                                     dtype=dtype)
@@ -251,18 +256,22 @@ def vector_real_nvp(event_size,
                     num_couplings=4,
                     hidden_units=(64, 64),
                     batch_norm=False,
+                    num_classes=None,
                     dtype=tf.float32,
                     validate_args=False,
                     name='real_nvp'):
-  """Couplings with alternating half masks and MLP networks, on vectors."""
+  """Couplings with alternating half masks and MLP networks, on vectors.
+
+  `num_classes` makes it class-conditional, as in `multi_scale_real_nvp`.
+  """
   event_size = int(event_size)
   if event_size < 2:
     raise ValueError(f'A coupling needs at least 2 dimensions; got '
                      f'event_size={event_size}.')
   steps = []
   for i in range(num_couplings):
-    network = networks.MLP(event_size, hidden_units, name=f'coupling_{i}_mlp',
-                           dtype=dtype)
+    network = networks.MLP(event_size, hidden_units, num_classes,
+                           name=f'coupling_{i}_mlp', dtype=dtype)
     steps.append(affine_coupling.AffineCoupling(
         affine_coupling.half_mask(event_size, parity=i % 2), network,
         event_ndims=1, validate_args=validate_args, dtype=dtype,

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfp_realnvp
+from tfp_realnvp import latent
+from tests import flow_testing
+
+
+@pytest.fixture(scope='module')
+def dist():
+  d = tfp_realnvp.real_nvp_distribution([8, 8, 3], num_scales=2,
+                                        num_res_blocks=1, num_filters=4)
+  flow_testing.perturb(d.bijector, scale=0.02)
+  return d
+
+
+def _images(seed=0):
+  return tf.constant(np.random.default_rng(seed).integers(
+      0, 256, [3, 8, 8, 3]), tf.uint8)
+
+
+def test_decode_inverts_encode_for_every_8_bit_value(dist):
+  values = np.arange(256, dtype=np.uint8)
+  images = tf.constant(np.resize(values, [2, 8, 8, 3]))  # 384 entries
+  images = tf.concat([images, _images()], axis=0)
+  np.testing.assert_array_equal(
+      latent.decode(dist, tf.identity(latent.encode(dist, images))), images)
+
+
+def test_manifold_mixing_keeps_unit_norm_and_corners():
+  z = [tf.fill([2], float(i)) for i in range(1, 5)]
+  grid = latent.manifold(*z, size=5)
+  assert grid.shape == [5, 5, 2]
+  np.testing.assert_allclose(grid[0, 0], z[0], atol=1e-6)
+  np.testing.assert_allclose(grid[0, -1], z[1], atol=1e-6)
+  np.testing.assert_allclose(grid[-1, 0], z[2], atol=1e-6)
+  np.testing.assert_allclose(grid[-1, -1], z[3], atol=1e-6)
+  # Independent standard normals stay standard normal at every grid point.
+  samples = tf.random.stateless_normal([4, 20000], seed=[1, 2])
+  mixed = latent.manifold(*tf.unstack(samples), size=4)
+  np.testing.assert_allclose(tf.math.reduce_std(mixed, axis=-1), 1., atol=0.03)
+
+
+def test_keeping_every_scale_returns_the_image(dist):
+  images = _images(1)
+  pixels = latent.resample_scales(dist, images, keep=2, seed=3)
+  np.testing.assert_array_equal(latent.to_uint8(pixels), images)
+
+
+def test_resampling_finer_scales_changes_only_their_latents(dist):
+  images = _images(2)
+  pixels = latent.resample_scales(dist, images, keep=1, temperature=0.5,
+                                  seed=4)
+  parts = tfp_realnvp.bijectors.split_scales(
+      dist.bijector.inverse(pixels), 2)
+  original = tfp_realnvp.bijectors.split_scales(
+      latent.encode(dist, images), 2)
+  np.testing.assert_allclose(parts[1], original[1], atol=1e-3)
+  assert np.abs(parts[0] - original[0]).max() > 0.1
+  with pytest.raises(ValueError, match=r'\[0, 2\]'):
+    latent.resample_scales(dist, images, keep=3)
+
+
+def test_temperature_scales_the_latent(dist):
+  cold = latent.sample(dist, 64, temperature=0.1, seed=5)
+  hot = latent.sample(dist, 64, temperature=1., seed=5)
+  spread = lambda x: np.std(dist.bijector.inverse(tf.identity(x)))
+  assert spread(cold) < 0.2 < 0.8 < spread(hot)

@@ -1,0 +1,91 @@
+"""The latent space: encode, decode, temperature, manifolds, per-scale latents.
+
+The latent `z` of an image has the image's shape; `bijectors.split_scales`
+splits it into what each scale factored out (finest first).
+"""
+
+import math
+
+import tensorflow as tf
+
+from tfp_realnvp import bijectors
+
+__all__ = ['encode', 'decode', 'to_uint8', 'sample', 'manifold',
+           'resample_scales', 'num_scales']
+
+
+def to_uint8(pixels):
+  """Float pixels to 8-bit values: floor, clipped to [0, 255].
+
+  The floor undoes dequantization (`x + u`, `u` in [0, 1)); the clip catches
+  the logit transform's inverse, which reaches slightly past [0, 256).
+  """
+  return tf.cast(tf.clip_by_value(tf.floor(pixels), 0., 255.), tf.uint8)
+
+
+def encode(dist, images, **bijector_kwargs):
+  """Latents of 8-bit images, scored at the bin centre (`x + 0.5`)."""
+  pixels = tf.cast(images, dist.dtype) + 0.5
+  return dist.bijector.inverse(pixels, **bijector_kwargs)
+
+
+def decode(dist, z, **bijector_kwargs):
+  """8-bit images from latents; `decode(dist, encode(dist, x)) == x`."""
+  return to_uint8(dist.bijector.forward(z, **bijector_kwargs))
+
+
+def sample(dist, num, temperature=1., seed=None, **bijector_kwargs):
+  """`num` float images with latents from N(0, temperature^2)."""
+  z = temperature * dist.distribution.sample(num, seed=seed)
+  return dist.bijector.forward(z, **bijector_kwargs)
+
+
+def manifold(z1, z2, z3, z4, size=8):
+  """The paper's manifold of four latents (eq. 19, Figure 7).
+
+  ```none
+  z = cos(phi) * (cos(phi') z1 + sin(phi') z2)
+    + sin(phi) * (cos(phi') z3 + sin(phi') z4)
+  ```
+
+  with `phi` and `phi'` on a `size` x `size` grid over [0, pi/2]. The mixing
+  weights of the four latents have unit norm, so independent standard-normal
+  latents mix into a standard-normal latent. Returns `[size, size, ...]`.
+  """
+  angles = tf.linspace(0., math.pi / 2., size)
+  phi, phi_prime = tf.meshgrid(angles, angles, indexing='ij')
+  weights = tf.stack([tf.cos(phi) * tf.cos(phi_prime),
+                      tf.cos(phi) * tf.sin(phi_prime),
+                      tf.sin(phi) * tf.cos(phi_prime),
+                      tf.sin(phi) * tf.sin(phi_prime)], axis=-1)
+  latents = tf.stack([z1, z2, z3, z4])
+  weights = tf.cast(weights, latents.dtype)
+  return tf.tensordot(weights, latents, axes=[[-1], [0]])
+
+
+def num_scales(flow):
+  """Scales of a `multi_scale_real_nvp` flow: one more than its factor-outs."""
+  return 1 + sum(isinstance(m, bijectors.FactorOut) for m in flow.submodules)
+
+
+def resample_scales(dist, images, keep, temperature=1., seed=None):
+  """Keeps the `keep` coarsest scales' latents of images; resamples the rest.
+
+  This shows what each scale encodes (the paper's appendix): the finer
+  scales' latents are drawn anew from N(0, temperature^2). With `keep` equal
+  to the number of scales, the images come back exactly (at bin centres).
+  Returns float pixels.
+  """
+  scales = num_scales(dist.bijector)
+  if not 0 <= keep <= scales:
+    raise ValueError(f'keep must lie in [0, {scales}]; got {keep}.')
+  parts = bijectors.split_scales(encode(dist, images), scales)
+  seeds = tf.random.split(
+      tf.constant([0, 0] if seed is None else [seed, 0], tf.int32),
+      len(parts))
+  resampled = [
+      temperature * tf.random.stateless_normal(tf.shape(part), seed=s,
+                                               dtype=part.dtype)
+      for part, s in zip(parts[:scales - keep], seeds)]
+  z = bijectors.merge_scales(resampled + parts[scales - keep:])
+  return dist.bijector.forward(z)
