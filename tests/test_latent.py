@@ -64,6 +64,7 @@ def test_resampling_finer_scales_changes_only_their_latents(dist):
 
 def test_temperature_scales_the_latent(dist):
   cold = latent.sample(dist, 64, temperature=0.1, seed=5)
-  hot = latent.sample(dist, 64, temperature=1., seed=5)
+  warm = latent.sample(dist, 64, temperature=0.5, seed=5)
   spread = lambda x: np.std(dist.bijector.inverse(tf.identity(x)))
-  assert spread(cold) < 0.2 < 0.8 < spread(hot)
+  np.testing.assert_allclose([spread(cold), spread(warm)], [0.1, 0.5],
+                             rtol=0.1)
