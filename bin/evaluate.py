@@ -1,0 +1,36 @@
+"""Bits/dim of a trained model on a split, with its standard error.
+
+  bin/evaluate --model_dir runs/mnist
+
+The last line reads `bits_per_dim=<value> stderr=<value> n=<images>`.
+"""
+
+from absl import app
+from absl import flags
+
+from tfp_realnvp import data
+from tfp_realnvp import training
+
+flags.DEFINE_string('model_dir', None, 'Directory written by bin/train.',
+                    required=True)
+flags.DEFINE_enum('dataset', None, data.DATASET_NAMES,
+                  "Dataset; default: the model's.")
+flags.DEFINE_string('data_dir', None, "Data directory; default: the model's.")
+flags.DEFINE_string('split', 'validation', "'train' or 'validation'.")
+flags.DEFINE_integer('batch_size', None, "Default: the model's.")
+flags.DEFINE_integer('seed', 0, 'Seed of the dequantization noise.')
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  result = training.evaluate(FLAGS.model_dir, FLAGS.dataset, FLAGS.data_dir,
+                             FLAGS.split, FLAGS.batch_size, FLAGS.seed)
+  print(f'float32 round-trip error max|f^-1(f(y)) - y| (logit space): '
+        f'{result.roundtrip_error:.3g}')
+  print(f'bits_per_dim={result.bits_per_dim:.6f} stderr={result.stderr:.6f} '
+        f'n={result.num_images}')
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,38 @@
+"""Exports a trained model as a SavedModel for TensorFlow Serving.
+
+  bin/export --model_dir runs/mnist --export_dir /srv/models/realnvp
+
+Each run writes the latest checkpoint as the next version, export_dir/<n>,
+with the signatures log_prob, sample, encode and decode (see
+tfp_realnvp/export.py). The last line reads `exported: <path>`.
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from tfp_realnvp import export
+from tfp_realnvp import training
+
+flags.DEFINE_string('model_dir', None, 'Directory written by bin/train.',
+                    required=True)
+flags.DEFINE_string('export_dir', None, 'Base directory of the versions '
+                    "(TensorFlow Serving's --model_base_path).", required=True)
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  if not FLAGS['verbosity'].present:  # TF's INFO lines on saving are noise.
+    logging.set_verbosity(logging.WARNING)
+  try:
+    model, _ = training.load_model(FLAGS.model_dir)
+  except FileNotFoundError as e:  # not a model directory, or no checkpoint
+    sys.exit(f'error: {e}')
+  print(f'exported: {export.export(model.distribution, FLAGS.export_dir)}')
+
+
+if __name__ == '__main__':
+  app.run(main)

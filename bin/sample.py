@@ -1,0 +1,28 @@
+"""Writes a PNG grid of samples of a trained model.
+
+  bin/sample --model_dir runs/mnist --num=64 --temperature=0.7 --out=samples.png
+"""
+
+from absl import app
+from absl import flags
+
+from tfp_realnvp import training
+
+flags.DEFINE_string('model_dir', None, 'Directory written by bin/train.',
+                    required=True)
+flags.DEFINE_integer('num', 64, 'Number of samples (a square-ish grid).')
+flags.DEFINE_float('temperature', 0.7, 'Latent standard deviation.')
+flags.DEFINE_integer('seed', 0, 'Seed of the latents.')
+flags.DEFINE_string('out', 'samples.png', 'PNG file to write.')
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  path = training.sample(FLAGS.model_dir, FLAGS.out, FLAGS.num,
+                         FLAGS.temperature, FLAGS.seed)
+  print(f'samples: {path}')
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,63 @@
+"""Trains Real NVP on a dataset; rerunning the same command resumes.
+
+  bin/train                                 # embedded MNIST subset, ~8 min
+  bin/train --dataset=cifar10 --data_dir=~/tensorflow_datasets
+  tensorboard --logdir runs/mnist/logs
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from tfp_realnvp import data
+from tfp_realnvp import training
+
+flags.DEFINE_enum('dataset', 'mnist', data.DATASET_NAMES, 'Dataset to model.')
+flags.DEFINE_string('data_dir', None, 'tfds data directory, image folder or '
+                    '.npz file; default: tfds default (embedded for mnist).')
+flags.DEFINE_string('model_dir', None, 'Where checkpoints, logs and samples '
+                    'go; default runs/<dataset>.')
+flags.DEFINE_bool('download', False, 'Let tfds download missing data.')
+flags.DEFINE_integer('num_scales', None, 'Scales of the flow.')
+flags.DEFINE_integer('num_res_blocks', None, 'Residual blocks per coupling.')
+flags.DEFINE_integer('num_filters', None, 'Feature maps at the finest scale.')
+flags.DEFINE_integer('batch_size', None, 'Images per batch.')
+flags.DEFINE_float('learning_rate', None, 'Adam learning rate.')
+flags.DEFINE_integer('epochs', None, 'Train until this many epochs are done.')
+flags.DEFINE_float('l2', None, 'L2 penalty on the weight-norm gains.')
+flags.DEFINE_float('clip_norm', None, 'Clip gradients to this global norm.')
+flags.DEFINE_integer('steps_per_epoch', None, 'Cap on batches per epoch.')
+flags.DEFINE_integer('seed', None, 'Seed of shuffling, noise and samples; '
+                     'default: the saved one, or 0.')
+flags.DEFINE_bool('jit_compile', False, 'Compile the training step with XLA.')
+flags.DEFINE_integer('max_nonfinite', 10, 'Stop after this many steps with a '
+                     'non-finite loss or gradient (each one is skipped).')
+FLAGS = flags.FLAGS
+_PRESET_FLAGS = ('num_scales', 'num_res_blocks', 'num_filters', 'batch_size',
+                 'learning_rate', 'epochs', 'l2', 'clip_norm')
+
+
+def main(argv):
+  del argv
+  if not FLAGS['verbosity'].present:  # Keep absl's INFO lines out of the progress bar.
+    logging.set_verbosity(logging.WARNING)
+  try:
+    result = training.train(
+        FLAGS.dataset, FLAGS.model_dir, FLAGS.data_dir, FLAGS.download,
+        FLAGS.seed, FLAGS.steps_per_epoch, FLAGS.jit_compile,
+        FLAGS.max_nonfinite, **{name: FLAGS[name].value
+                                for name in _PRESET_FLAGS})
+  except training.TrainingStopped as e:
+    sys.exit(f'error: {e}')
+  print(f'validation bits/dim: {result.bits_per_dim:.4f} (epoch '
+        f'{result.epoch}, step {result.step}, {result.nonfinite_steps} '
+        'non-finite steps skipped)')
+  print(f'checkpoint: {result.checkpoint}')
+  print(f'TensorBoard logs: {result.logs}')
+  print(f'samples: {result.samples}')
+
+
+if __name__ == '__main__':
+  app.run(main)

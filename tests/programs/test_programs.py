@@ -1,0 +1,117 @@
+"""bin/train, bin/evaluate and bin/sample end to end, on the embedded MNIST."""
+
+import collections
+import math
+import os
+from pathlib import Path
+import re
+import subprocess
+
+import numpy as np
+from PIL import Image
+import pytest
+import tensorflow as tf
+
+from tfp_realnvp import data
+from tfp_realnvp import training
+
+BIN = Path(__file__).resolve().parents[2] / 'bin'
+# 1 scale: fewer couplings, so less time tracing the graphs.
+TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
+        '--steps_per_epoch=2', '--batch_size=16']
+LAST_LINE = re.compile(r'bits_per_dim=(\S+) stderr=(\S+) n=(\d+)')
+
+pytestmark = pytest.mark.slow
+
+
+def run(program, *args, check=True):
+  result = subprocess.run(
+      [BIN / program, *map(str, args)], capture_output=True, text=True,
+      env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'}, timeout=300)
+  if check:
+    assert result.returncode == 0, result.stderr[-3000:]
+  return result
+
+
+def summaries(log_dir):
+  """{(run, tag): sorted steps} of every event file under `log_dir`."""
+  found = collections.defaultdict(list)
+  for path in Path(log_dir).rglob('events.out.tfevents.*'):
+    for event in tf.compat.v1.train.summary_iterator(str(path)):
+      for value in event.summary.value:
+        found[path.parent.name, value.tag].append(event.step)
+  return {key: sorted(steps) for key, steps in found.items()}
+
+
+@pytest.fixture(scope='module')
+def model_dir(tmp_path_factory):
+  """A tiny model trained for 2 epochs, then resumed for a third."""
+  model_dir = tmp_path_factory.mktemp('run') / 'model'
+  first = run('train', f'--model_dir={model_dir}', '--epochs=2', *TINY)
+  assert 'epoch 2, step 4,' in first.stdout
+  assert (model_dir / 'checkpoints' / 'ckpt-2.index').exists()
+  second = run('train', f'--model_dir={model_dir}', '--epochs=3', *TINY)
+  return model_dir, first, second
+
+
+def test_train_reports_what_it_wrote(model_dir):
+  model_dir, first, _ = model_dir
+  assert re.search(r'validation bits/dim: \d+\.\d+', first.stdout)
+  for written in ('checkpoints', 'logs', 'samples.png'):
+    assert str(model_dir / written) in first.stdout
+  assert (model_dir / 'config.json').is_file()
+  assert Image.open(model_dir / 'samples.png').size == (8 * 28, 8 * 28)
+
+
+def test_second_run_resumes_epoch_and_step(model_dir):
+  model_dir, _, second = model_dir
+  assert 'Epoch 3/3' in second.stdout and 'Epoch 1/3' not in second.stdout
+  assert 'epoch 3, step 6,' in second.stdout
+  assert (model_dir / 'checkpoints' / 'ckpt-3.index').exists()
+
+
+def test_tensorboard_has_bits_per_dim_learning_rate_and_samples(model_dir):
+  found = summaries(model_dir[0] / 'logs')
+  assert found['train', 'epoch_bits_per_dim'] == [0, 1, 2]
+  assert found['validation', 'epoch_bits_per_dim'] == [0, 1, 2]
+  assert found['train', 'learning_rate'] == [0, 1, 2]
+  assert found['train', 'samples'] == [0, 1, 2]
+
+
+def test_evaluate_matches_an_in_process_computation(model_dir):
+  model_dir = model_dir[0]
+  result = run('evaluate', f'--model_dir={model_dir}', '--batch_size=100')
+  lines = result.stdout.strip().splitlines()
+  bits, stderr, n = LAST_LINE.fullmatch(lines[-1]).groups()
+  roundtrip = float(re.search(r'logit space\): (\S+)', lines[-2]).group(1))
+  assert int(n) == 500 and 0 <= roundtrip < 1e-3
+
+  model, _ = training.load_model(model_dir)
+  per_image = np.concatenate([
+      model(x).numpy() for x in data.pipeline(
+          data.load('mnist', 'validation'), 100, training=False, seed=0)])
+  assert float(bits) == pytest.approx(per_image.mean(), abs=2e-6)
+  assert float(stderr) == pytest.approx(
+      per_image.std(ddof=1) / math.sqrt(500), rel=1e-3)
+
+
+def test_sample_writes_a_grid_of_the_requested_size(model_dir, tmp_path):
+  out = tmp_path / 'grid.png'
+  run('sample', f'--model_dir={model_dir[0]}', '--num=6', f'--out={out}')
+  image = Image.open(out)
+  assert image.size == (3 * 28, 2 * 28) and image.mode == 'L'
+
+
+def test_unwritable_model_dir_fails_before_training(tmp_path):
+  blocker = tmp_path / 'file'
+  blocker.write_text('not a directory')
+  result = run('train', f'--model_dir={blocker / "run"}', *TINY, check=False)
+  assert result.returncode != 0
+  assert str(blocker / 'run') in result.stderr
+  assert 'Epoch' not in result.stdout
+
+
+@pytest.mark.parametrize('program', ['train', 'evaluate', 'sample'])
+def test_help(program):
+  result = run(program, '--help', check=False)  # absl exits with 1.
+  assert '--model_dir' in result.stdout

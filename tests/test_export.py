@@ -1,0 +1,278 @@
+"""SavedModel export: signatures, exactness, TF-only loading, versions."""
+
+import os
+from pathlib import Path
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfp_realnvp import data
+from tfp_realnvp import distributions
+from tfp_realnvp import export
+from tfp_realnvp import training
+from tests import flow_testing
+
+ROOT = Path(__file__).resolve().parents[1]
+SHAPE = (28, 28, 1)
+
+# A sitecustomize for the fresh processes: the SavedModel must load and run
+# with TensorFlow alone, so the project and its other libraries cannot import.
+BLOCKER = """
+import importlib.abc
+import sys
+
+class Blocker(importlib.abc.MetaPathFinder):
+  def find_spec(self, name, path=None, target=None):
+    if name.partition('.')[0] in ('tfp_realnvp', 'tensorflow_probability',
+                                  'tf_keras'):
+      raise ImportError(f'{name} is blocked: serving needs TensorFlow only')
+
+sys.meta_path.insert(0, Blocker())
+"""
+
+# Runs in the fresh process: every signature on the images of argv[2].
+SERVE = """
+import sys
+import numpy as np
+import tensorflow as tf
+
+try:
+  import tensorflow_probability
+except ImportError:
+  pass
+else:
+  raise AssertionError('the sitecustomize did not block imports')
+model = tf.saved_model.load(sys.argv[1]).signatures
+images = tf.constant(np.load(sys.argv[2]))
+z = model['encode'](images=images)['z']
+samples = model['sample'](num_samples=tf.constant(3),
+                          temperature=tf.constant(0.7), seed=tf.constant(5))
+np.savez(sys.argv[3], **model['log_prob'](images=images),
+         decoded=model['decode'](z=z)['images'], samples=samples['images'])
+"""
+
+
+def run(command, blocker_dir=None):
+  """Runs `command`; with `blocker_dir`, unable to import all but TensorFlow."""
+  env = {**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'}
+  if blocker_dir:
+    env['PYTHONPATH'] = str(blocker_dir)
+  result = subprocess.run(command, capture_output=True, text=True, env=env,
+                          cwd=blocker_dir, timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return result
+
+
+@pytest.fixture(scope='module')
+def model_dir(tmp_path_factory):
+  """A tiny model trained for 2 steps on the embedded MNIST (testdata/).
+
+  One scale: the time goes into tracing, which grows with the number of
+  couplings. `test_export_writes_the_next_version_and_stays_exact` has two.
+  """
+  model_dir = tmp_path_factory.mktemp('run') / 'model'
+  training.train('mnist', model_dir, num_scales=1, num_res_blocks=1,
+                 num_filters=4, batch_size=32, epochs=1, steps_per_epoch=2,
+                 verbose=0)
+  return model_dir
+
+
+@pytest.fixture(scope='module')
+def exported(model_dir):
+  """bin/export's first version of `model_dir`, and bin/export's stdout."""
+  export_dir = model_dir.parent / 'export'
+  result = run([ROOT / 'bin' / 'export', f'--model_dir={model_dir}',
+                f'--export_dir={export_dir}'])
+  return export_dir, result.stdout
+
+
+@pytest.fixture(scope='module')
+def served(exported):
+  return tf.saved_model.load(str(exported[0] / '1'))
+
+
+@pytest.fixture(scope='module')
+def dist(model_dir):
+  return training.load_model(model_dir)[0].distribution
+
+
+@pytest.fixture(scope='module')
+def images():
+  """Real digits and images in which every pixel takes all 256 values."""
+  digits = np.stack(list(data.load('mnist', 'validation').take(8)
+                         .as_numpy_iterator()))
+  every_value = (np.arange(256)[:, None] + np.arange(np.prod(SHAPE))) % 256
+  return np.concatenate(
+      [digits, every_value.reshape(-1, *SHAPE).astype(np.uint8)])
+
+
+@pytest.fixture
+def blocker_dir(tmp_path):
+  (tmp_path / 'sitecustomize.py').write_text(BLOCKER)
+  return tmp_path
+
+
+@pytest.mark.slow
+def test_bin_export_writes_version_1(exported):
+  export_dir, stdout = exported
+  assert stdout.splitlines()[-1] == f'exported: {export_dir / "1"}'
+  assert sorted(p.name for p in export_dir.iterdir()) == ['1']
+
+
+@pytest.mark.slow
+def test_signatures_have_the_documented_specs_and_dynamic_batch(served):
+  size = np.prod(SHAPE)
+  images = tf.TensorSpec([None, *SHAPE], tf.uint8, 'images')
+  expected = {
+      'log_prob': ({'images': images},
+                   {'log_prob': [None], 'bits_per_dim': [None]}),
+      'sample': ({'num_samples': tf.TensorSpec([], tf.int32, 'num_samples'),
+                  'temperature': tf.TensorSpec([], tf.float32, 'temperature'),
+                  'seed': tf.TensorSpec([], tf.int32, 'seed')},
+                 {'images': [None, *SHAPE]}),
+      'encode': ({'images': images}, {'z': [None, size]}),
+      'decode': ({'z': tf.TensorSpec([None, size], tf.float32, 'z')},
+                 {'images': [None, *SHAPE]}),
+  }
+  assert set(served.signatures) == set(expected)
+  for name, (inputs, outputs) in expected.items():
+    function = served.signatures[name]
+    assert function.structured_input_signature[1] == inputs
+    assert {k: v.shape.as_list()
+            for k, v in function.structured_outputs.items()} == outputs
+  assert served.signatures['sample'].structured_outputs['images'].dtype == (
+      tf.uint8)
+
+
+@pytest.mark.slow
+def test_log_prob_is_the_density_at_the_bin_centre(served, dist, images):
+  for batch in (images[:1], images[:40]):
+    out = served.signatures['log_prob'](images=tf.constant(batch))
+    expected = dist.log_prob(tf.cast(batch, tf.float32) + 0.5)
+    np.testing.assert_allclose(out['log_prob'], expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        out['bits_per_dim'], distributions.bits_per_dim(expected, SHAPE),
+        rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_decode_inverts_encode_exactly(served, dist, images):
+  z = served.signatures['encode'](images=tf.constant(images))['z']
+  expected = dist.bijector.inverse(tf.cast(images, tf.float32) + 0.5)
+  np.testing.assert_allclose(z, tf.reshape(expected, [len(images), -1]),
+                             rtol=1e-5, atol=1e-5)
+  np.testing.assert_array_equal(
+      served.signatures['decode'](z=z)['images'], images)
+
+
+@pytest.mark.slow
+def test_samples_repeat_with_the_seed(served, dist):
+  def sample(seed):
+    return served.signatures['sample'](
+        num_samples=tf.constant(5), temperature=tf.constant(0.7),
+        seed=tf.constant(seed))['images'].numpy()
+
+  samples = sample(3)
+  assert samples.shape == (5, *SHAPE) and samples.dtype == np.uint8
+  np.testing.assert_array_equal(sample(3), samples)
+  assert not np.array_equal(sample(4), samples)
+  z = 0.7 * tf.random.stateless_normal([5, *SHAPE], seed=[3, 0])
+  pixels = dist.bijector.forward(z)
+  np.testing.assert_array_equal(
+      samples, np.clip(np.floor(pixels), 0, 255).astype(np.uint8))
+
+
+@pytest.mark.slow
+def test_wrong_dtype_or_shape_names_the_expected_spec(served):
+  log_prob = served.signatures['log_prob']
+  with pytest.raises(tf.errors.InvalidArgumentError, match='uint8'):
+    log_prob(images=tf.zeros([2, *SHAPE], tf.float32))
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r'\[2,27,28,1\].*expected shape \[\?,28,28,1\]'):
+    log_prob(images=tf.zeros([2, 27, 28, 1], tf.uint8))
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r'expected shape \[\?,784\]'):
+    served.signatures['decode'](z=tf.zeros([2, 783]))
+  # The restored tf.function checks its input signature before running.
+  with pytest.raises(TypeError, match=r'TensorSpec\(shape=\(None, 28, 28, 1\), '
+                     r'dtype=tf.uint8'):
+    served.log_prob(tf.zeros([2, *SHAPE], tf.float32))
+
+
+@pytest.mark.slow
+def test_serves_with_tensorflow_only(exported, served, dist, images,
+                                     blocker_dir):
+  np.save(blocker_dir / 'images.npy', images)
+  out = blocker_dir / 'out.npz'
+  run([sys.executable, '-c', SERVE, exported[0] / '1',
+       blocker_dir / 'images.npy', out], blocker_dir)
+  out = np.load(out)
+  np.testing.assert_allclose(
+      out['log_prob'], dist.log_prob(tf.cast(images, tf.float32) + 0.5),
+      rtol=1e-5)
+  np.testing.assert_array_equal(out['decoded'], images)
+  np.testing.assert_array_equal(
+      out['samples'], served.signatures['sample'](
+          num_samples=tf.constant(3), temperature=tf.constant(0.7),
+          seed=tf.constant(5))['images'])
+
+
+@pytest.mark.slow
+def test_saved_model_cli_runs_log_prob(exported, dist, blocker_dir):
+  # This saved_model_cli takes Python literals only, not np.zeros(...).
+  zeros = np.zeros([2, *SHAPE], np.uint8)
+  result = run([Path(sys.executable).parent / 'saved_model_cli', 'run',
+                '--dir', exported[0] / '1', '--tag_set', 'serve',
+                '--signature_def', 'log_prob',
+                '--input_exprs', f'images={zeros.tolist()}'], blocker_dir)
+  printed = re.search(r'output key log_prob:\s*\[([^\]]*)\]', result.stdout)
+  assert 'output key bits_per_dim' in result.stdout, result.stdout
+  np.testing.assert_allclose(np.array(printed[1].split(), np.float32),
+                             dist.log_prob(tf.fill(zeros.shape, 0.5)),
+                             rtol=1e-5)
+
+
+@pytest.fixture(scope='module')
+def multi_scale():
+  """Two scales (squeeze, factor-out), moved away from the identity."""
+  dist = distributions.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=1, num_filters=4)
+  flow_testing.perturb(dist.bijector, scale=0.02)
+  return dist
+
+
+@pytest.mark.slow
+def test_export_writes_the_next_version_and_stays_exact(multi_scale,
+                                                        tmp_path):
+  for name in ('1', '7', 'notes', '.tmp-export-old'):
+    (tmp_path / name).mkdir()
+  assert export.export(multi_scale, tmp_path) == tmp_path / '8'
+  assert export.versions(tmp_path) == [1, 7, 8]
+  assert not list((tmp_path / '1').iterdir())
+
+  served = tf.saved_model.load(str(tmp_path / '8')).signatures
+  images = (np.arange(256)[:, None] + np.arange(64)) % 256
+  images = images.reshape(-1, 8, 8, 1).astype(np.uint8)
+  np.testing.assert_allclose(
+      served['log_prob'](images=tf.constant(images))['log_prob'],
+      multi_scale.log_prob(tf.cast(images, tf.float32) + 0.5), rtol=1e-5)
+  z = served['encode'](images=tf.constant(images))['z']
+  np.testing.assert_array_equal(served['decode'](z=z)['images'], images)
+
+
+def test_failed_export_leaves_nothing_behind(multi_scale, tmp_path,
+                                             monkeypatch):
+  (tmp_path / '1').mkdir()
+
+  def save_then_fail(obj, path, **kwargs):
+    (Path(path) / 'saved_model.pb').write_bytes(b'partial')
+    raise OSError('disk full')
+
+  monkeypatch.setattr(tf.saved_model, 'save', save_then_fail)
+  with pytest.raises(OSError, match='disk full'):
+    export.export(multi_scale, tmp_path)
+  assert [p.name for p in tmp_path.iterdir()] == ['1']

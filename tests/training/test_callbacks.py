@@ -1,0 +1,40 @@
+"""Checkpointing: saves each clean epoch, stops on non-finite steps."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfp_realnvp.training import callbacks
+from tests.training.test_model import pixels
+from tests.training.test_model import tiny_model
+
+
+def fit(model, batches, tmp_path, max_nonfinite, epochs=1):
+  epoch = tf.Variable(0, dtype=tf.int64)
+  manager = tf.train.CheckpointManager(
+      tf.train.Checkpoint(model=model, epoch=epoch), tmp_path, max_to_keep=3)
+  checkpointing = callbacks.Checkpointing(manager, epoch, max_nonfinite)
+  model.fit(tf.data.Dataset.from_tensor_slices(batches), epochs=epochs,
+            callbacks=[checkpointing], verbose=0)
+  return checkpointing, manager, epoch
+
+
+@pytest.mark.slow
+def test_saves_a_checkpoint_per_epoch_with_the_epoch_count(tmp_path):
+  model = tiny_model()
+  checkpointing, manager, epoch = fit(
+      model, tf.stack([pixels(i) for i in range(2)]), tmp_path, 10, epochs=2)
+  assert checkpointing.stop_message is None
+  assert int(epoch) == 2
+  assert manager.latest_checkpoint.endswith('ckpt-2')
+
+
+def test_stops_after_max_nonfinite_steps_without_saving(tmp_path):
+  model = tiny_model()
+  batches = np.stack([pixels(i).numpy() for i in range(6)])
+  batches[1:, 0, 0, 0, 0] = np.nan  # Every batch but the first.
+  checkpointing, manager, epoch = fit(model, batches, tmp_path, 3)
+  assert int(model.nonfinite_steps) == 3  # Stopped: batches 5 and 6 not run.
+  assert int(model.optimizer.iterations) == 1
+  assert 'max_nonfinite=3' in checkpointing.stop_message
+  assert manager.latest_checkpoint is None and int(epoch) == 0

@@ -1,0 +1,95 @@
+"""FlowModel: the training loss, inference-mode evaluation, skipped steps."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras
+
+from tfp_realnvp import distributions
+from tfp_realnvp import networks
+from tfp_realnvp.training import model as model_lib
+
+SHAPE = (8, 8, 1)
+
+
+def tiny_model(l2=5e-5):
+  """Eager by default: tracing the flow's graph takes far longer than a step."""
+  model = model_lib.FlowModel(SHAPE, num_scales=1, num_res_blocks=1,
+                              num_filters=4, l2=l2)
+  model.compile(tf_keras.optimizers.Adam(1e-2, global_clipnorm=100.),
+                run_eagerly=True)
+  return model
+
+
+def pixels(seed=0, n=16):
+  return tf.random.stateless_uniform([n, *SHAPE], [seed, 0], 0., 256.)
+
+
+def values(variables):
+  return [v.numpy().copy() for v in variables]
+
+
+def test_call_is_bits_per_dim_of_the_distribution_with_running_averages():
+  model = tiny_model()
+  x = pixels()
+  expected = distributions.bits_per_dim(model.distribution.log_prob(x), SHAPE)
+  np.testing.assert_allclose(model(x), expected, rtol=1e-6)
+
+
+def test_train_step_minimizes_bits_per_dim_plus_l2_on_gains():
+  model = tiny_model(l2=0.1)
+  gains = [layer.g for layer in model.distribution.bijector.submodules
+           if isinstance(layer, networks.WeightNormConv2D)]
+  penalty = 0.1 * sum(float(tf.reduce_sum(g**2)) for g in gains)
+  before = values(model.trainable_variables)
+  logs = model.train_step(pixels())
+  assert set(logs) == {'loss', 'bits_per_dim'}
+  assert float(logs['loss']) - float(logs['bits_per_dim']) == pytest.approx(
+      penalty, rel=1e-4)
+  assert int(model.optimizer.iterations) == 1
+  assert any(not np.array_equal(a, b) for a, b in
+             zip(before, values(model.trainable_variables)))
+
+
+def test_training_lowers_bits_per_dim():
+  model = tiny_model()
+  x = pixels()
+  step = model.train_step
+  first = float(step(x)['bits_per_dim'])
+  for _ in range(3):
+    step(x)
+  model.bits_per_dim.reset_state()
+  assert float(step(x)['bits_per_dim']) < first
+
+
+@pytest.mark.slow
+def test_nonfinite_step_changes_nothing_and_is_counted():
+  model = tiny_model()
+  step = tf.function(model.train_step)  # As in fit: tf.cond in a graph.
+  step(pixels())  # Move the running averages and Adam's slots off zero.
+  state = [v for v in model.variables + model.optimizer.variables
+           if v is not model.nonfinite_steps]
+  before = values(state)
+  x = pixels(1).numpy()
+  x[0, 0, 0, 0] = np.nan
+  logs = step(tf.constant(x))
+  assert int(model.nonfinite_steps) == 1
+  for a, b in zip(before, values(state)):
+    np.testing.assert_array_equal(a, b)
+  assert np.isfinite(float(logs['bits_per_dim']))  # Not averaged in.
+
+
+def test_test_step_uses_running_averages_and_leaves_them():
+  model = tiny_model()
+  model.train_step(pixels())
+  averages = model.distribution.non_trainable_variables
+  before = values(averages)
+  x = pixels(2)
+  model.reset_metrics()  # As evaluate() does.
+  logs = model.test_step(x)
+  np.testing.assert_allclose(float(logs['bits_per_dim']),
+                             float(tf.reduce_mean(model(x))), rtol=1e-6)
+  for a, b in zip(before, values(averages)):
+    np.testing.assert_array_equal(a, b)
+  assert float(logs['bits_per_dim']) != pytest.approx(
+      float(tf.reduce_mean(model(x, training=True))), rel=1e-4)
