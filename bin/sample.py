@@ -14,13 +14,15 @@ flags.DEFINE_integer('num', 64, 'Number of samples (a square-ish grid).')
 flags.DEFINE_float('temperature', 0.7, 'Latent standard deviation.')
 flags.DEFINE_integer('seed', 0, 'Seed of the latents.')
 flags.DEFINE_string('out', 'samples.png', 'PNG file to write.')
+flags.DEFINE_integer('label', None, 'Class to draw, for a model trained with '
+                     '--conditional; default: every class in turn.')
 FLAGS = flags.FLAGS
 
 
 def main(argv):
   del argv
   path = training.sample(FLAGS.model_dir, FLAGS.out, FLAGS.num,
-                         FLAGS.temperature, FLAGS.seed)
+                         FLAGS.temperature, FLAGS.seed, FLAGS.label)
   print(f'samples: {path}')
 
 

@@ -13,6 +13,7 @@ from absl import logging
 
 from tfp_realnvp import data
 from tfp_realnvp import training
+from tfp_realnvp.training import strategies
 
 flags.DEFINE_enum('dataset', 'mnist', data.DATASET_NAMES, 'Dataset to model.')
 flags.DEFINE_string('data_dir', None, 'tfds data directory, image folder or '
@@ -32,11 +33,35 @@ flags.DEFINE_integer('steps_per_epoch', None, 'Cap on batches per epoch.')
 flags.DEFINE_integer('seed', None, 'Seed of shuffling, noise and samples; '
                      'default: the saved one, or 0.')
 flags.DEFINE_bool('jit_compile', False, 'Compile the training step with XLA.')
+flags.DEFINE_enum('strategy', 'default', strategies.STRATEGIES,
+                  'tf.distribute strategy: mirrored (GPUs of this host), '
+                  'multi_worker (hosts of TF_CONFIG), tpu (TPU_NAME).')
+flags.DEFINE_integer('collective_timeout', 300, 'multi_worker: fail after '
+                     'waiting this many seconds for another worker.')
+flags.DEFINE_enum('precision', None, list(strategies.PRECISIONS),
+                  'fp32, or bf16/fp16 coupling networks (mixed precision); '
+                  'default: the saved one, or fp32.')
+flags.DEFINE_bool('conditional', False, 'A class-conditional model of the '
+                  'labels (mnist); bin/sample --label draws one class.')
 flags.DEFINE_integer('max_nonfinite', 10, 'Stop after this many steps with a '
                      'non-finite loss or gradient (each one is skipped).')
+flags.DEFINE_bool('deterministic', False, 'Deterministic kernels and seeds: '
+                  'a killed and resumed run ends with the same weights as an '
+                  'uninterrupted one.')
+flags.DEFINE_bool('strict_data', False, 'Stop at the first bad image file '
+                  'of a folder instead of skipping it.')
 FLAGS = flags.FLAGS
 _PRESET_FLAGS = ('num_scales', 'num_res_blocks', 'num_filters', 'batch_size',
-                 'learning_rate', 'epochs', 'l2', 'clip_norm')
+                 'learning_rate', 'epochs', 'l2', 'clip_norm', 'precision')
+
+
+def _report_bad_files(data_dir):
+  """Prints which files of a folder training skips (decodes each once)."""
+  report = data.folder_report(data_dir)
+  print(f'{data_dir}: {report.num_images} images, {len(report.skipped)} bad '
+        'files skipped')
+  for reason in report.skipped.values():
+    print(f'  skipped: {reason}')
 
 
 def main(argv):
@@ -44,12 +69,17 @@ def main(argv):
   if not FLAGS['verbosity'].present:  # Keep absl's INFO lines out of the progress bar.
     logging.set_verbosity(logging.WARNING)
   try:
+    if FLAGS.dataset == 'folder' and FLAGS.data_dir and not FLAGS.strict_data:
+      _report_bad_files(FLAGS.data_dir)
     result = training.train(
         FLAGS.dataset, FLAGS.model_dir, FLAGS.data_dir, FLAGS.download,
         FLAGS.seed, FLAGS.steps_per_epoch, FLAGS.jit_compile,
-        FLAGS.max_nonfinite, **{name: FLAGS[name].value
-                                for name in _PRESET_FLAGS})
-  except training.TrainingStopped as e:
+        FLAGS.max_nonfinite, conditional=FLAGS.conditional,
+        deterministic=FLAGS.deterministic, strict_data=FLAGS.strict_data,
+        strategy=strategies.make(FLAGS.strategy, FLAGS.collective_timeout),
+        **{name: FLAGS[name].value for name in _PRESET_FLAGS})
+  # Bad data or model_dir: the message says which file; a traceback would not.
+  except (training.TrainingStopped, OSError, ValueError) as e:
     sys.exit(f'error: {e}')
   print(f'validation bits/dim: {result.bits_per_dim:.4f} (epoch '
         f'{result.epoch}, step {result.step}, {result.nonfinite_steps} '

@@ -36,6 +36,11 @@ def real_nvp_distribution(event_shape,
   reports it. Batch normalization uses its running averages unless the call
   passes `bijector_kwargs={'training': True}`.
 
+  Values outside the support (NaN, infinite, negative, >= 2**num_bits) raise
+  InvalidArgumentError naming the support if `validate_args`; otherwise they
+  are not checked: NaN and inf give NaN, and other outside values give
+  numbers that are not densities.
+
   ```python
   dist = real_nvp_distribution([32, 32, 3], num_res_blocks=4, num_filters=32)
   x = tf.cast(images, tf.float32) + tf.random.uniform(images.shape)

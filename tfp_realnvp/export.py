@@ -23,7 +23,8 @@ but not the bits/dim measured with uniform noise. Decoding floors and clips to
 `z = temperature * N(0, I)` from a stateless RNG: the same seed gives the same
 images. `z` is the flow's latent (every scale, laid out like the image)
 flattened row-major. Batch normalization uses its running averages. A wrong
-dtype or shape fails with an error naming the expected one.
+dtype or shape fails with an error naming the expected one; a NaN or infinite
+`z` or `temperature` fails (InvalidArgumentError) instead of returning images.
 
 The graphs are traced at export time; loading needs TensorFlow only (no
 tfp_realnvp, TensorFlow Probability or Keras).
@@ -67,6 +68,9 @@ class Servable(tf.Module):
       return tf.cast(checked(images), tf.float32) + 0.5  # the bin centre
 
     def to_images(pixels):
+      # Non-finite pixels (a huge or NaN temperature) have no right image.
+      pixels = tf.debugging.assert_all_finite(
+          pixels, 'the flow gave non-finite pixels')
       # The logit's inverse may land slightly outside [0, 256).
       return tf.cast(tf.clip_by_value(tf.floor(pixels), 0., 255.), tf.uint8)
 
@@ -83,6 +87,8 @@ class Servable(tf.Module):
     def sample(num_samples, temperature, seed):
       z = tf.random.stateless_normal(tf.concat([[num_samples], shape], 0),
                                      seed=tf.stack([seed, 0]))
+      temperature = tf.debugging.assert_all_finite(
+          temperature, 'sample: temperature must be finite')
       return {'images': to_images(flow.forward(z * temperature))}
 
     @tf.function(input_signature=[images_spec])
@@ -92,7 +98,8 @@ class Servable(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None, size], tf.float32,
                                                 name='z')])
     def decode(z):
-      z = tf.reshape(checked(z), [-1, *shape])
+      z = tf.debugging.assert_all_finite(checked(z), 'decode: z must be finite')
+      z = tf.reshape(z, [-1, *shape])
       return {'images': to_images(flow.forward(z))}
 
     self.log_prob, self.sample = log_prob, sample

@@ -19,7 +19,10 @@ def to_uint8(pixels):
 
   The floor undoes dequantization (`x + u`, `u` in [0, 1)); the clip catches
   the logit transform's inverse, which reaches slightly past [0, 256).
+  NaN or infinite pixels raise InvalidArgumentError: no 8-bit value is right.
   """
+  pixels = tf.debugging.assert_all_finite(
+      pixels, 'pixels must be finite to become 8-bit values')
   return tf.cast(tf.clip_by_value(tf.floor(pixels), 0., 255.), tf.uint8)
 
 
@@ -30,13 +33,25 @@ def encode(dist, images, **bijector_kwargs):
 
 
 def decode(dist, z, **bijector_kwargs):
-  """8-bit images from latents; `decode(dist, encode(dist, x)) == x`."""
+  """8-bit images from latents; `decode(dist, encode(dist, x)) == x`.
+
+  A latent with NaN or infinite values raises InvalidArgumentError.
+  """
+  z = tf.debugging.assert_all_finite(
+      tf.convert_to_tensor(z, dist.dtype), 'decode: z must be finite')
   return to_uint8(dist.bijector.forward(z, **bijector_kwargs))
 
 
-def sample(dist, num, temperature=1., seed=None, **bijector_kwargs):
-  """`num` float images with latents from N(0, temperature^2)."""
-  z = temperature * dist.distribution.sample(num, seed=seed)
+def sample(dist, num, temperature=1., seed=0, **bijector_kwargs):
+  """`num` float images, `bijector.forward(z)`, `z ~ N(0, temperature^2 I)`.
+
+  A temperature below 1 trades diversity for cleaner images. The latents
+  come from a stateless RNG: the same seed gives the same latents, so samples
+  of successive checkpoints compare.
+  """
+  shape = [num, *dist.event_shape]
+  z = temperature * tf.random.stateless_normal(shape, seed=[seed, 0],
+                                               dtype=dist.dtype)
   return dist.bijector.forward(z, **bijector_kwargs)
 
 

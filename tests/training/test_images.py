@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfp_realnvp import distributions
 from tfp_realnvp.training import images
 
 
@@ -29,28 +28,3 @@ def test_png_decodes_to_the_grid(tmp_path):
   decoded = tf.image.decode_png(path.read_bytes()).numpy()
   assert decoded.shape == (12, 10, 3)
   np.testing.assert_array_equal(decoded, images.grid(pixels, 2).numpy())
-
-
-@pytest.fixture(scope='module')
-def distribution():
-  return distributions.real_nvp_distribution(
-      [4, 4, 1], num_scales=1, num_res_blocks=1, num_filters=4)
-
-
-@pytest.mark.parametrize('temperature', [0.5, 1.])
-def test_latents_of_samples_have_the_temperature_as_scale(distribution,
-                                                          temperature):
-  samples = images.sample(distribution, 256, temperature, seed=1)
-  assert samples.shape == (256, 4, 4, 1)
-  z = distribution.bijector.inverse(tf.identity(samples))
-  assert float(tf.math.reduce_std(z)) == pytest.approx(temperature, rel=0.06)
-
-
-def test_zero_temperature_gives_the_mode_and_seeds_repeat(distribution):
-  # The untrained flow is the logit transform; its centre is pixel 128.
-  np.testing.assert_allclose(images.sample(distribution, 2, 0.), 128.,
-                             rtol=1e-5)
-  np.testing.assert_array_equal(images.sample(distribution, 3, seed=7),
-                                images.sample(distribution, 3, seed=7))
-  assert not np.array_equal(images.sample(distribution, 3, seed=7),
-                            images.sample(distribution, 3, seed=8))

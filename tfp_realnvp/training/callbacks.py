@@ -24,7 +24,7 @@ class Checkpointing(tf_keras.callbacks.Callback):
     self.stop_message = None
 
   def on_train_batch_end(self, batch, logs=None):
-    count = int(self.model.nonfinite_steps)
+    count = int(self.model.nonfinite_steps.numpy())  # Mirrored: no int()
     if count >= self.max_nonfinite:
       self.stop_message = (
           f'stopped training: {count} steps had a non-finite loss or gradient '
@@ -52,8 +52,7 @@ class EpochSummary(tf_keras.callbacks.Callback):
     self.seed = seed
 
   def on_epoch_end(self, epoch, logs=None):
-    samples = images.sample(self.model.distribution, self.num,
-                            self.temperature, self.seed)
+    samples = self.model.sample_images(self.num, self.temperature, self.seed)
     with self.writer.as_default(step=epoch):
       tf.summary.scalar('learning_rate', self.model.optimizer.learning_rate)
       tf.summary.scalar('nonfinite_steps', self.model.nonfinite_steps)

@@ -9,6 +9,7 @@ model_dir/samples.png      samples of the trained model
 """
 
 import dataclasses
+import functools
 import math
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tfp_realnvp.training import callbacks
 from tfp_realnvp.training import images
 from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
+from tfp_realnvp.training import strategies
 
 __all__ = ['TrainingStopped', 'TrainResult', 'Evaluation', 'build_model',
            'load_model', 'train', 'evaluate', 'sample']
@@ -62,7 +64,8 @@ def build_model(config):
   return model_lib.FlowModel(
       config.image_shape, num_scales=preset.num_scales,
       num_res_blocks=preset.num_res_blocks, num_filters=preset.num_filters,
-      l2=preset.l2)
+      l2=preset.l2, num_classes=config.num_classes,
+      network_dtype=strategies.PRECISIONS[preset.precision])
 
 
 def load_model(model_dir):
@@ -77,14 +80,18 @@ def load_model(model_dir):
   return model, config
 
 
-def _run_config(model_dir, dataset, data_dir, seed, overrides):
+def _run_config(model_dir, dataset, data_dir, seed, conditional, overrides):
   """The saved config of `model_dir` if any (resuming), else the preset's."""
   if not (model_dir / presets.CONFIG_FILE).exists():
-    return presets.make_config(dataset, data_dir, seed or 0, **overrides)
+    return presets.make_config(dataset, data_dir, seed or 0, conditional,
+                               **overrides)
   config = presets.Config.load(model_dir)
-  if config.dataset != dataset:
-    raise ValueError(f'{model_dir} holds a {config.dataset} model, not '
-                     f'{dataset}; pass another model_dir')
+  if config.dataset != dataset or config.conditional != conditional:
+    kind = lambda c, name: ('conditional ' if c else '') + name
+    raise ValueError(f'{model_dir} holds a '
+                     f'{kind(config.conditional, config.dataset)} model, not '
+                     f'a {kind(conditional, dataset)} one; pass another '
+                     'model_dir')
   return dataclasses.replace(
       config.override(**overrides),
       data_dir=config.data_dir if data_dir is None else str(data_dir),
@@ -95,9 +102,16 @@ def _epoch_seed(seed, epoch):
   return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
 
+def _num_batches(batches):
+  """The length of `batches`, counted if its cardinality is unknown."""
+  n = int(batches.cardinality())
+  return n if n >= 0 else int(batches.reduce(0, lambda n, _: n + 1))
+
+
 def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
           seed=None, steps_per_epoch=None, jit_compile=False, max_nonfinite=10,
-          verbose='auto', **overrides):
+          verbose='auto', conditional=False, deterministic=False,
+          strict_data=False, strategy=None, **overrides):
   """Trains (or resumes training) a Real NVP on `dataset`.
 
   Rerunning with the same `model_dir` resumes from its latest checkpoint and
@@ -117,49 +131,82 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
     max_nonfinite: stop (raising TrainingStopped) once this many steps had a
       non-finite loss or gradient; the epoch is not checkpointed.
     verbose: Keras `fit` verbosity (the progress bar).
+    conditional: a class-conditional model of the labels (MNIST only).
+    deterministic: seed everything and use deterministic kernels, so that a
+      run killed and resumed ends with the same weights, bit for bit (CPU),
+      as an uninterrupted one.
+    strict_data: stop at the first bad image file instead of skipping it.
+    strategy: a `tf.distribute.Strategy` (`strategies.make`); default: the
+      current one. Only its chief writes to `model_dir`.
     **overrides: `Preset` fields; None keeps the preset's value.
 
   Returns:
     A `TrainResult`.
   """
   model_dir = Path(model_dir or Path('runs') / dataset)
-  config = _run_config(model_dir, dataset, data_dir, seed, overrides)
+  config = _run_config(model_dir, dataset, data_dir, seed, conditional,
+                       overrides)
+  strategy = strategy or tf.distribute.get_strategy()
+  out_dir = strategies.write_dir(model_dir, strategy)  # model_dir on the chief
   try:
-    model_dir.mkdir(parents=True, exist_ok=True)
-    config.save(model_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config.save(out_dir)
   except OSError as e:
     raise OSError(f'model_dir {model_dir} is not writable: {e}') from e
   preset = config.preset
+  if deterministic:
+    tf_keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
 
-  model = build_model(config)
-  model.compile(
-      tf_keras.optimizers.Adam(preset.learning_rate,
-                               global_clipnorm=preset.clip_norm),
-      jit_compile=jit_compile)
+  with strategy.scope():
+    model = build_model(config)
+    model.compile(
+        tf_keras.optimizers.Adam(preset.learning_rate,
+                                 global_clipnorm=preset.clip_norm),
+        jit_compile=jit_compile)
   epoch = tf.Variable(0, trainable=False, dtype=tf.int64, name='epoch')
   checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer,
                                    epoch=epoch, step=model.optimizer.iterations)
-  manager = tf.train.CheckpointManager(checkpoint, model_dir / CHECKPOINT_DIR,
+  manager = tf.train.CheckpointManager(checkpoint, out_dir / CHECKPOINT_DIR,
                                        max_to_keep=3)
-  manager.restore_or_initialize()
+  # Every worker resumes from the chief's checkpoint (None: a fresh start).
+  latest = tf.train.latest_checkpoint(model_dir / CHECKPOINT_DIR)
+  try:
+    checkpoint.restore(latest)
+  except (tf.errors.OpError, IndexError, ValueError) as e:
+    # Not from a kill: a checkpoint is listed only once it is whole.
+    raise ValueError(f'checkpoint {latest} is damaged ({e}); delete it to '
+                     'resume from the one before') from e
   initial_epoch = int(epoch)
 
-  epoch_seed = _epoch_seed(config.seed, initial_epoch)
-  train_batches = data.pipeline(
-      data.load(dataset, 'train', config.data_dir, download, seed=epoch_seed),
-      preset.batch_size, training=True, seed=epoch_seed,
-      flip=data.flips(dataset))
-  if steps_per_epoch:
-    train_batches = train_batches.take(steps_per_epoch)
+  def epoch_batches(e, strict=False):
+    # Each epoch's batches are a function of (seed, epoch) alone, so a resumed
+    # run sees the same data as an uninterrupted one.
+    epoch_seed = _epoch_seed(config.seed, e)
+    batches = data.pipeline(
+        data.load(dataset, 'train', config.data_dir, download,
+                  seed=epoch_seed, with_labels=config.conditional,
+                  strict=strict),
+        preset.batch_size, training=True, seed=epoch_seed,
+        flip=data.flips(dataset))
+    return batches.take(steps_per_epoch) if steps_per_epoch else batches
+
+  # Checking files once (strict) is enough.
+  first = epoch_batches(initial_epoch, strict_data)
+  train_batches = functools.reduce(
+      tf.data.Dataset.concatenate,
+      map(epoch_batches, range(initial_epoch + 1, preset.epochs)), first)
   validation_batches = data.pipeline(
-      data.load(dataset, 'validation', config.data_dir, download),
+      data.load(dataset, 'validation', config.data_dir, download,
+                with_labels=config.conditional, strict=strict_data),
       preset.batch_size, training=False, seed=config.seed)
 
-  log_dir = model_dir / LOG_DIR
+  log_dir = out_dir / LOG_DIR
   checkpointing = callbacks.Checkpointing(manager, epoch, max_nonfinite)
   model.fit(
       train_batches, validation_data=validation_batches, epochs=preset.epochs,
-      initial_epoch=initial_epoch, verbose=verbose,
+      initial_epoch=initial_epoch, steps_per_epoch=_num_batches(first),
+      verbose=verbose,
       callbacks=[
           checkpointing,
           tf_keras.callbacks.TensorBoard(log_dir, write_graph=False),
@@ -172,13 +219,12 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
 
   validation = model.evaluate(validation_batches, verbose=0, return_dict=True)
   samples = images.write_png(
-      model_dir / SAMPLES,
-      images.sample(model.distribution, NUM_SAMPLES, SAMPLE_TEMPERATURE,
-                    config.seed))
+      out_dir / SAMPLES,
+      model.sample_images(NUM_SAMPLES, SAMPLE_TEMPERATURE, config.seed))
   return TrainResult(
       bits_per_dim=validation['bits_per_dim'], epoch=int(epoch),
-      step=int(model.optimizer.iterations),
-      nonfinite_steps=int(model.nonfinite_steps),
+      step=int(model.optimizer.iterations.numpy()),
+      nonfinite_steps=int(model.nonfinite_steps.numpy()),
       checkpoint=manager.latest_checkpoint, logs=log_dir, samples=samples)
 
 
@@ -194,20 +240,22 @@ def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
     dataset = config.dataset
     data_dir = config.data_dir if data_dir is None else data_dir
   batches = data.pipeline(
-      data.load(dataset, split, data_dir),
+      data.load(dataset, split, data_dir, with_labels=config.conditional),
       batch_size or config.preset.batch_size, training=False, seed=seed)
   flow = model.distribution.bijector
   # The flow after the logit transform (its first step): f in logit space.
   f = real_nvp.RealNVP(flow.steps[1:], event_shape=flow.event_shape)
 
   @tf.function(input_signature=[batches.element_spec])
-  def score(x):
+  def score(batch):
+    x, labels = batch if model.num_classes else (batch, None)
+    condition = model.condition(labels)
     y = flow.steps[0].forward(x)
     # A new tensor: given the inverse's own output, TFP's bijector cache
     # would return y without computing anything.
-    z = tf.identity(f.inverse(y))
-    roundtrip = tf.reduce_max(tf.abs(f.forward(z) - y))
-    return model(x), roundtrip
+    z = tf.identity(f.inverse(y, **condition))
+    roundtrip = tf.reduce_max(tf.abs(f.forward(z, **condition) - y))
+    return model(batch), roundtrip
 
   bits, roundtrip = zip(*(score(x) for x in batches))
   bits = np.concatenate(bits).astype(np.float64)
@@ -218,8 +266,15 @@ def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
 
 
 def sample(model_dir, out, num=NUM_SAMPLES, temperature=SAMPLE_TEMPERATURE,
-           seed=0):
-  """Writes a PNG grid of `num` samples of `model_dir`'s model to `out`."""
+           seed=0, label=None):
+  """Writes a PNG grid of `num` samples of `model_dir`'s model to `out`.
+
+  A class-conditional model draws `label` (default: every class in turn).
+  """
   model, _ = load_model(model_dir)
+  if label is not None and not model.num_classes:
+    raise ValueError(f'{model_dir} holds an unconditional model; train with '
+                     '--conditional to sample a label')
+  labels = None if label is None else tf.fill([num], label)
   return images.write_png(
-      out, images.sample(model.distribution, num, temperature, seed))
+      out, model.sample_images(num, temperature, seed, labels))

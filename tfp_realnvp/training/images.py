@@ -1,22 +1,13 @@
-"""Samples from a flow, and grids of images as PNG files."""
+"""Grids of images as PNG files."""
 
 import math
 from pathlib import Path
 
 import tensorflow as tf
 
-__all__ = ['sample', 'grid', 'encode_png', 'write_png']
+from tfp_realnvp import latent
 
-
-def sample(distribution, num, temperature=1., seed=0):
-  """`num` images: `bijector.forward(z)` with `z ~ N(0, temperature**2 I)`.
-
-  A temperature below 1 trades diversity for cleaner images. The same seed
-  gives the same latents, so samples of successive checkpoints compare.
-  """
-  shape = [num, *distribution.event_shape]
-  z = temperature * tf.random.stateless_normal(shape, seed=[seed, 0])
-  return distribution.bijector.forward(z)
+__all__ = ['grid', 'encode_png', 'write_png']
 
 
 def grid(images, columns=None):
@@ -25,7 +16,7 @@ def grid(images, columns=None):
   Values are clipped to [0, 255] and floored, the inverse of dequantization.
   `columns` defaults to a square grid; missing cells stay black.
   """
-  images = tf.cast(tf.floor(tf.clip_by_value(images, 0., 255.)), tf.uint8)
+  images = latent.to_uint8(images)
   n, height, width, channels = images.shape
   columns = columns or math.ceil(math.sqrt(n))
   rows = math.ceil(n / columns)

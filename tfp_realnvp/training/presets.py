@@ -24,6 +24,7 @@ class Preset:
   l2: float = 5e-5  # on the weight-norm gains g
   clip_norm: float = 100.
   epochs: int = 100
+  precision: str = 'fp32'  # a key of strategies.PRECISIONS
 
 
 # Dinh et al. (2017), sec. 4.1: 32x32 images get 4 residual blocks and 64x64
@@ -55,10 +56,16 @@ class Config:
   preset: Preset
   data_dir: str | None = None
   seed: int = 0
+  num_classes: int | None = None  # set: a class-conditional model
 
-  # Fields that fix the weights' shapes: a checkpoint restores only into a
-  # model built with the same values.
-  ARCHITECTURE = ('num_scales', 'num_res_blocks', 'num_filters')
+  @property
+  def conditional(self):
+    return self.num_classes is not None
+
+  # Fields that fix the weights' shapes (precision: whether the optimizer has
+  # loss scaling): a checkpoint restores only into a model built with the
+  # same values.
+  ARCHITECTURE = ('num_scales', 'num_res_blocks', 'num_filters', 'precision')
 
   def save(self, model_dir):
     """Writes `model_dir/config.json` atomically (no half-written file)."""
@@ -94,8 +101,16 @@ class Config:
         self, preset=dataclasses.replace(self.preset, **values))
 
 
-def make_config(dataset, data_dir=None, seed=0, **overrides):
+# Classes of the datasets whose labels a conditional model can use.
+NUM_CLASSES = {'mnist': 10}
+
+
+def make_config(dataset, data_dir=None, seed=0, conditional=False,
+                **overrides):
   """The preset of `dataset` with `overrides` (None: keep the preset's)."""
+  if conditional and dataset not in NUM_CLASSES:
+    raise ValueError(f'a conditional model needs labels: --conditional works '
+                     f'with {sorted(NUM_CLASSES)}, not {dataset!r}')
   shape = tuple(data.image_shape(dataset, data_dir))
   preset = dataclasses.replace(
       PRESETS[dataset], **{k: v for k, v in overrides.items() if v is not None})
@@ -104,4 +119,5 @@ def make_config(dataset, data_dir=None, seed=0, **overrides):
         preset, num_scales=real_nvp.default_num_scales(*shape[:2]))
   return Config(dataset, shape, preset,
                 data_dir=None if data_dir is None else str(data_dir),
-                seed=seed)
+                seed=seed,
+                num_classes=NUM_CLASSES[dataset] if conditional else None)

@@ -1,0 +1,58 @@
+"""Class-conditional training on the embedded MNIST labels."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfp_realnvp import training
+from tfp_realnvp.training import presets
+
+TINY = dict(num_scales=1, num_res_blocks=1, num_filters=4, batch_size=16,
+            epochs=1)
+
+
+def test_conditional_model_scores_each_image_under_its_label():
+  model = training.FlowModel([4, 4, 1], num_scales=1, num_res_blocks=1,
+                             num_filters=4, num_classes=10)
+  x = tf.random.stateless_uniform([3, 4, 4, 1], seed=[1, 1], maxval=256.)
+  for net in model.distribution.bijector.submodules:
+    if hasattr(net, 'condition') and net.condition.num_classes:
+      net.condition.embedding.assign(tf.random.stateless_normal(
+          net.condition.embedding.shape, seed=[2, 2]))
+  for net in model.distribution.bijector.submodules:
+    if hasattr(net, 'conv_out'):
+      net.conv_out.kernel.assign(0.05 * tf.random.stateless_normal(
+          net.conv_out.kernel.shape, seed=[3, 3]))
+  bits_3 = model((x, tf.constant([3, 3, 3])))
+  bits_5 = model((x, tf.constant([5, 5, 5])))
+  assert bits_3.shape == [3]
+  assert np.abs(bits_3 - bits_5).min() > 1e-4
+  mixed = model((x, tf.constant([3, 5, 3])))
+  np.testing.assert_allclose(mixed, [bits_3[0], bits_5[1], bits_3[2]],
+                             rtol=1e-5)
+
+
+def test_conditional_needs_labels():
+  with pytest.raises(ValueError, match='mnist'):
+    presets.make_config('cifar10', conditional=True)
+
+
+@pytest.mark.slow
+def test_train_evaluate_and_sample_a_label(tmp_path):
+  result = training.train('mnist', tmp_path, steps_per_epoch=3, verbose=0,
+                          conditional=True, **TINY)
+  assert np.isfinite(result.bits_per_dim)
+  assert presets.Config.load(tmp_path).num_classes == 10
+  evaluation = training.evaluate(tmp_path)
+  assert np.isfinite(evaluation.bits_per_dim)
+  out = training.sample(tmp_path, tmp_path / 'threes.png', num=4, label=3)
+  assert tf.image.decode_png(out.read_bytes()).shape == [56, 56, 1]
+  with pytest.raises(ValueError, match='conditional'):
+    training.train('mnist', tmp_path, verbose=0, **TINY)
+
+
+@pytest.mark.slow
+def test_unconditional_model_refuses_a_label(tmp_path):
+  training.train('mnist', tmp_path, steps_per_epoch=1, verbose=0, **TINY)
+  with pytest.raises(ValueError, match='--conditional'):
+    training.sample(tmp_path, tmp_path / 's.png', num=4, label=3)
