@@ -39,6 +39,7 @@ import tempfile
 import tensorflow as tf
 
 from tfp_realnvp import distributions
+from tfp_realnvp import latent
 
 __all__ = ['export', 'versions', 'Servable']
 
@@ -57,26 +58,15 @@ class Servable(tf.Module):
     self._variables = list(dist.variables)
     shape = [int(d) for d in dist.event_shape]
     size = math.prod(shape)
-    flow = dist.bijector
     images_spec = tf.TensorSpec([None, *shape], tf.uint8, name='images')
 
     def checked(x):
       # A call through a signature checks the dtype but not the shape.
       return tf.ensure_shape(x, x.shape)
 
-    def to_pixels(images):
-      return tf.cast(checked(images), tf.float32) + 0.5  # the bin centre
-
-    def to_images(pixels):
-      # Non-finite pixels (a huge or NaN temperature) have no right image.
-      pixels = tf.debugging.assert_all_finite(
-          pixels, 'the flow gave non-finite pixels')
-      # The logit's inverse may land slightly outside [0, 256).
-      return tf.cast(tf.clip_by_value(tf.floor(pixels), 0., 255.), tf.uint8)
-
     @tf.function(input_signature=[images_spec])
     def log_prob(images):
-      log_prob = dist.log_prob(to_pixels(images))
+      log_prob = dist.log_prob(tf.cast(checked(images), tf.float32) + 0.5)
       return {'log_prob': log_prob,
               'bits_per_dim': distributions.bits_per_dim(log_prob, shape)}
 
@@ -85,22 +75,26 @@ class Servable(tf.Module):
         tf.TensorSpec([], tf.float32, name='temperature'),
         tf.TensorSpec([], tf.int32, name='seed')])
     def sample(num_samples, temperature, seed):
-      z = tf.random.stateless_normal(tf.concat([[num_samples], shape], 0),
-                                     seed=tf.stack([seed, 0]))
+      # Checked in this order, before any work: one error names the problem.
       temperature = tf.debugging.assert_all_finite(
           temperature, 'sample: temperature must be finite')
-      return {'images': to_images(flow.forward(z * temperature))}
+      with tf.control_dependencies([temperature]):
+        checked_num = tf.debugging.assert_non_negative(
+            num_samples, message='sample: num_samples must be >= 0')
+      with tf.control_dependencies([checked_num]):
+        return {'images': latent.to_uint8(
+            latent.sample(dist, num_samples, temperature, seed))}
 
     @tf.function(input_signature=[images_spec])
     def encode(images):
-      return {'z': tf.reshape(flow.inverse(to_pixels(images)), [-1, size])}
+      return {'z': tf.reshape(latent.encode(dist, checked(images)),
+                              [-1, size])}
 
     @tf.function(input_signature=[tf.TensorSpec([None, size], tf.float32,
                                                 name='z')])
     def decode(z):
-      z = tf.debugging.assert_all_finite(checked(z), 'decode: z must be finite')
-      z = tf.reshape(z, [-1, *shape])
-      return {'images': to_images(flow.forward(z))}
+      return {'images': latent.decode(dist, tf.reshape(checked(z),
+                                                       [-1, *shape]))}
 
     self.log_prob, self.sample = log_prob, sample
     self.encode, self.decode = encode, decode
