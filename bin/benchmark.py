@@ -1,0 +1,87 @@
+"""Measures training, log_prob and sampling speed against the machine's peak.
+
+  bin/benchmark --configs=cifar10_paper,small --precision=both --out=bench.md
+
+Prints one JSON line per configuration as it finishes, then a Markdown table
+(and the issue's targets for cifar10_paper), which --out also receives.
+Each configuration runs in its own process; expect about 3 x
+--seconds_per_measurement plus tracing per configuration.
+"""
+
+import json
+import os
+import time
+
+from absl import app
+from absl import flags
+from absl import logging
+import tensorflow as tf
+
+from tfp_realnvp import benchmark
+
+flags.DEFINE_list('configs', [n for n in benchmark.CONFIGS if n != 'tiny'],
+                  f'Configurations, of {", ".join(benchmark.CONFIGS)}.')
+flags.DEFINE_enum('precision', 'fp32', ['fp32', 'bf16', 'both'],
+                  'bf16: coupling networks in mixed_bfloat16.')
+flags.DEFINE_enum('jit_compile', 'false', ['false', 'true', 'both'],
+                  'Compile the measured functions with XLA.')
+flags.DEFINE_float('seconds_per_measurement', 10.,
+                   'Time each of train, log_prob and sample this long.')
+flags.DEFINE_integer('batch_size', None, "Default: each configuration's.")
+flags.DEFINE_integer('peak_matrix_size', 4096,
+                     'Side of the matrices whose product measures the peak.')
+flags.DEFINE_string('out', None, 'Also write the Markdown report here.')
+flags.register_validator(
+    'configs', lambda names: set(names) <= set(benchmark.CONFIGS),
+    f'--configs takes names of {", ".join(benchmark.CONFIGS)}.')
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  start = time.perf_counter()
+  precisions = ['fp32', 'bf16'] if FLAGS.precision == 'both' else [
+      FLAGS.precision]
+  jits = {'false': [False], 'true': [True],
+          'both': [False, True]}[FLAGS.jit_compile]
+  peaks = {p: benchmark.in_subprocess(benchmark.measure_peak, p,
+                                      FLAGS.peak_matrix_size)
+           for p in precisions}
+  rows, failed = [], []
+  for name in FLAGS.configs:
+    for precision in precisions:
+      for jit in jits:
+        logging.info('Measuring %s %s jit=%s', name, precision, jit)
+        try:
+          row = benchmark.run_config(name, precision, jit,
+                                     FLAGS.seconds_per_measurement,
+                                     FLAGS.batch_size, peaks)
+        except Exception as e:  # pylint: disable=broad-except
+          # An XLA or out-of-memory failure is a result too; go on.
+          logging.exception('%s %s jit=%s failed', name, precision, jit)
+          failed.append(f'{name} {precision} jit={jit}: {e!r}')
+          continue
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+
+  peak_text = ', '.join(
+      f'{p} {"unsupported" if g is None else f"{g:.1f} GFLOP/s"}'
+      for p, g in peaks.items())
+  onednn = os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')
+  report = '\n\n'.join(filter(None, [
+      f'Peak ({FLAGS.peak_matrix_size}^2 matrix product, best of 5): '
+      f'{peak_text}. {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, '
+      f'TF_ENABLE_ONEDNN_OPTS={onednn}.',
+      benchmark.markdown_table(rows),
+      benchmark.targets_table(rows),
+      '\n'.join(f'Failed: {f}' for f in failed),
+      f'Wall time {time.perf_counter() - start:.0f} s.',
+  ]))
+  print(report)
+  if FLAGS.out:
+    with open(FLAGS.out, 'w') as f:
+      f.write(report + '\n')
+
+
+if __name__ == '__main__':
+  app.run(main)

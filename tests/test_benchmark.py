@@ -1,0 +1,123 @@
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import tensorflow as tf
+
+import tfp_realnvp
+from tfp_realnvp import benchmark
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _coupling(height, width, channels, blocks, filters):
+  """Hand count of one ResNet coupling: (forward FLOPs, parameters)."""
+  convs = [(channels, filters)] + [(filters, filters)] * (2 * blocks) + [
+      (filters, 2 * channels)]
+  flops = sum(2 * height * width * 9 * cin * cout for cin, cout in convs)
+  # Weight-norm convs have v, g and a bias; conv_out a kernel and a bias;
+  # the network a tanh scale per channel.
+  params = sum(9 * cin * cout + 2 * cout for cin, cout in convs[:-1])
+  params += 9 * filters * 2 * channels + 2 * channels + channels
+  return flops, params
+
+
+def _hand_count(height, width, channels, scales, blocks, filters):
+  """The paper's multi-scale architecture, counted by hand."""
+  if scales == 1:
+    return tuple(4 * n for n in _coupling(height, width, channels, blocks,
+                                         filters))
+  checker = _coupling(height, width, channels, blocks, filters)
+  chan = _coupling(height // 2, width // 2, 4 * channels, blocks, filters)
+  coarser = _hand_count(height // 2, width // 2, 2 * channels, scales - 1,
+                        blocks, 2 * filters)
+  return tuple(3 * a + 3 * b + c for a, b, c in zip(checker, chan, coarser))
+
+
+def test_one_scale_flops_by_hand():
+  dist = tfp_realnvp.real_nvp_distribution(
+      [4, 6, 2], num_scales=1, num_res_blocks=1, num_filters=3)
+  # 4 couplings at 4x6: conv_in 2->3, two 3->3, conv_out 3->4.
+  per_coupling = 2 * 4 * 6 * 9 * (2 * 3 + 2 * 3 * 3 + 3 * 4)
+  assert benchmark.forward_flops(dist) == 4 * per_coupling
+  assert [shape for _, shape in benchmark.coupling_inputs(dist.bijector)] == [
+      [4, 6, 2]] * 4
+
+
+@pytest.mark.parametrize('name', ['cifar10_paper', 'small', 'mnist_default',
+                                  'lsun64'])
+def test_flops_and_parameters_match_hand_count(name):
+  config = benchmark.CONFIGS[name]
+  dist = config.distribution()
+  num_scales = config.num_scales or tfp_realnvp.bijectors.default_num_scales(
+      *config.event_shape[:2])
+  flops, params = _hand_count(*config.event_shape, num_scales,
+                              config.num_res_blocks, config.num_filters)
+  assert benchmark.forward_flops(dist) == flops
+  assert benchmark.num_parameters(dist) == params
+
+
+def test_cifar10_paper_size():
+  # 2 convolutions per residual block, as in the paper's appendix; the issue's
+  # reference (12.9 GFLOP, 19.6 M parameters) is discussed in the report.
+  dist = benchmark.CONFIGS['cifar10_paper'].distribution()
+  assert benchmark.forward_flops(dist) / 1e9 == pytest.approx(9.47, abs=0.01)
+  assert benchmark.num_parameters(dist) / 1e6 == pytest.approx(13.17,
+                                                               abs=0.01)
+
+
+def test_log_prob_runs_exactly_the_counted_convolutions():
+  # Counted from the traced graph, independently of the flow's structure:
+  # each network runs once, at the shape the counter assumes.
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 3], num_scales=2, num_res_blocks=1, num_filters=4)
+  graph = tf.function(dist.log_prob).get_concrete_function(
+      tf.TensorSpec([1, 8, 8, 3])).graph
+  executed = sum(
+      2 * math.prod(op.outputs[0].shape[1:3]) * math.prod(op.inputs[1].shape)
+      for op in graph.get_operations() if op.type == 'Conv2D')
+  assert executed == benchmark.forward_flops(dist)
+
+
+def test_targets_table_compares_bf16_with_fp32():
+  row = dict(config='cifar10_paper', precision='fp32', jit_compile=False,
+             train_images_per_s=10., train_fraction_of_peak=0.5,
+             log_prob_fraction_of_peak=0.95, sample_fraction_of_peak=0.9,
+             sample_over_log_prob_time=1.05, train_peak_rss_gb=7.,
+             first_train_step_s=30.)
+  table = benchmark.targets_table(
+      [row, dict(row, precision='bf16', train_images_per_s=25.)])
+  met = {line.split(' | ')[1]: line.split(' | ')[3].rstrip(' |')
+         for line in table.splitlines()[2:]}
+  assert met == {
+      'train >= 0.8 of peak': 'no', 'log_prob >= 0.9 of peak': 'yes',
+      'sample >= 0.9 of peak': 'yes', 'sample time <= 1.1 x log_prob': 'yes',
+      'train peak RSS <= 6 GB': 'no', 'first train step <= 60 s': 'yes',
+      'bf16 train >= 2 x fp32': 'yes'}
+
+
+@pytest.mark.slow
+def test_program_prints_json_lines_and_table(tmp_path):
+  out = tmp_path / 'bench.md'
+  result = subprocess.run(
+      [os.path.join(ROOT, 'bin', 'benchmark'), '--configs=tiny',
+       '--seconds_per_measurement=0.05', '--peak_matrix_size=256',
+       f'--out={out}'],
+      capture_output=True, text=True, check=True, timeout=300)
+  rows = [json.loads(line) for line in result.stdout.splitlines()
+          if line.startswith('{')]
+  assert len(rows) == 1
+  row = rows[0]
+  assert (row['config'], row['precision'], row['jit_compile']) == (
+      'tiny', 'fp32', False)
+  for key in ('train_images_per_s', 'log_prob_images_per_s',
+              'sample_images_per_s', 'first_train_step_s',
+              'train_peak_rss_gb', 'train_fraction_of_peak'):
+    assert row[key] > 0, key
+  table = [line for line in out.read_text().splitlines()
+           if line.startswith('| tiny ')]
+  assert len(table) == 1 and len(table[0].split(' | ')) == 15
+  assert out.read_text() in result.stdout

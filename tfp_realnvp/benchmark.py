@@ -1,0 +1,276 @@
+"""Throughput, compile time and memory of Real NVP, against the machine's peak.
+
+Each configuration runs in a fresh process, so its peak resident memory is its
+own and no traced function or XLA cache carries over. Efficiency is analytic:
+useful FLOPs (the coupling networks' convolutions, counted from the model's
+shapes) times images/s, over the peak of a large matrix product.
+
+```python
+peaks = {'fp32': in_subprocess(measure_peak, 'fp32')}
+rows = [run_config('small', 'fp32', jit_compile=False, seconds=10,
+                   peaks=peaks)]
+print(markdown_table(rows))
+```
+"""
+
+import concurrent.futures
+import dataclasses
+import multiprocessing
+import operator
+import resource
+import statistics
+import time
+
+import tensorflow as tf
+import tf_keras
+
+from tfp_realnvp import bijectors
+from tfp_realnvp import distributions
+
+__all__ = ['CONFIGS', 'PRECISIONS', 'Config', 'coupling_inputs',
+           'forward_flops', 'num_parameters', 'measure_peak', 'measure',
+           'run_config', 'in_subprocess', 'markdown_table', 'targets_table']
+
+PRECISIONS = {'fp32': None, 'bf16': 'mixed_bfloat16'}  # network_dtype
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  event_shape: tuple
+  num_scales: int | None
+  num_res_blocks: int
+  num_filters: int
+  batch_size: int = 64
+
+  def distribution(self, network_dtype=None):
+    return distributions.real_nvp_distribution(
+        list(self.event_shape), num_scales=self.num_scales,
+        num_res_blocks=self.num_res_blocks, num_filters=self.num_filters,
+        network_dtype=network_dtype)
+
+
+_SMALL = Config((32, 32, 3), 2, 4, 32)
+CONFIGS = {
+    'cifar10_paper': Config((32, 32, 3), 2, 8, 64),  # The paper's CIFAR-10.
+    'small': _SMALL,
+    'mnist_default': Config((28, 28, 1), 3, 2, 32),
+    'lsun64': Config((64, 64, 3), None, 2, 32),
+    'small_b16': dataclasses.replace(_SMALL, batch_size=16),
+    'small_b256': dataclasses.replace(_SMALL, batch_size=256),
+    'tiny': Config((8, 8, 3), 1, 1, 4, batch_size=8),  # For smoke tests.
+}
+
+
+def coupling_inputs(flow):
+  """`(network, [H, W, C])` for every coupling of a multi-scale `RealNVP`.
+
+  Follows the data-to-latent direction (the `steps` order), tracking the
+  event shape through squeezes and factor-outs, so each network comes with
+  the shape it runs at.
+  """
+  found = []
+
+  def walk(step, shape):  # Returns the shape `step` maps `shape` to.
+    if isinstance(step, bijectors.FactorOut):  # The coarser scales.
+      height, width, channels = shape
+      walk(step.bijector, [height, width, channels // 2])
+      return shape
+    if isinstance(getattr(step, 'bijector', None), bijectors.RealNVP):
+      step = step.bijector  # Invert(coarser).forward runs `steps` in order.
+    if isinstance(step, bijectors.RealNVP):
+      for s in step.steps:
+        shape = walk(s, shape)
+      return shape
+    if isinstance(step, bijectors.AffineCoupling):
+      found.append((step.shift_and_log_scale_fn, shape))
+    return step.forward_event_shape(shape).as_list()
+
+  walk(flow, list(flow.event_shape))
+  return found
+
+
+def forward_flops(dist):
+  """FLOPs per image of one pass through every coupling network.
+
+  Each rank-4 weight is a stride-1 'same' convolution kernel `[kh, kw, Cin,
+  Cout]`: 2 * H * W * kh * kw * Cin * Cout FLOPs (a multiply-add is 2).
+  Biases, activations and the affine maps are O(H W C), negligible next to
+  that. log_prob and sample each cost one pass; a training step about three.
+  """
+  return sum(2 * height * width * int(tf.size(w))
+             for network, (height, width, _) in coupling_inputs(dist.bijector)
+             for w in network.trainable_weights if w.shape.rank == 4)
+
+
+def num_parameters(dist):
+  return sum(int(tf.size(v)) for v in dist.trainable_variables)
+
+
+def measure_peak(precision, size=4096, repeats=5):
+  """Best GFLOP/s of a `size`^2 matrix product, or None if `precision` fails."""
+  dtype = {'fp32': tf.float32, 'bf16': tf.bfloat16}[precision]
+  a = tf.random.normal([size, size], dtype=tf.float32)
+  a, b = tf.cast(a, dtype), tf.cast(tf.transpose(a), dtype)
+  # Summed, so that fetching the result copies one number, not a matrix.
+  matmul = tf.function(lambda: tf.reduce_sum(tf.cast(a @ b, tf.float32)))
+  try:
+    matmul().numpy()  # Trace and warm up.
+  except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
+    return None
+  best = float('inf')
+  for _ in range(repeats):
+    start = time.perf_counter()
+    matmul().numpy()
+    best = min(best, time.perf_counter() - start)
+  return 2 * size**3 / best / 1e9
+
+
+def _peak_rss_gb():
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+
+
+def _images_per_second(step, batch_size, seconds):
+  """batch_size / median step time; the median shrugs off a busy machine.
+
+  `step` has run once already (traced), as one more warm-up step costs
+  minutes for the large models on a small CPU.
+  """
+  times = []
+  end = time.perf_counter() + seconds
+  while time.perf_counter() < end or len(times) < 3:
+    start = time.perf_counter()
+    step()
+    times.append(time.perf_counter() - start)
+  return batch_size / statistics.median(times)
+
+
+def measure(name, precision, jit_compile, seconds, batch_size=None):
+  """Measures one configuration in this process; run it in a fresh one.
+
+  The first training step's time covers building the model, tracing (and
+  compiling) the step and running it, not importing TensorFlow. Memory is
+  the process's peak resident set, TensorFlow's own included, in 1e9 bytes.
+  """
+  config = CONFIGS[name]
+  batch_size = batch_size or config.batch_size
+  shape = list(config.event_shape)
+  x = tf.random.uniform([batch_size, *shape], 0., 256.)
+
+  start = time.perf_counter()
+  dist = config.distribution(PRECISIONS[precision])
+  variables = dist.trainable_variables
+  optimizer = tf_keras.optimizers.Adam(1e-3, global_clipnorm=100.)
+  optimizer.build(variables)  # Slots outside the (maybe compiled) step.
+
+  @tf.function(jit_compile=jit_compile)
+  def train_step(x):
+    with tf.GradientTape() as tape:
+      log_prob = dist.log_prob(x, bijector_kwargs={'training': True})
+      loss = tf.reduce_mean(distributions.bits_per_dim(log_prob, shape))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    return loss
+
+  train_step(x).numpy()
+  first_step = time.perf_counter() - start
+  train = _images_per_second(lambda: train_step(x).numpy(), batch_size,
+                             seconds)
+  # Training runs first, so the peak so far is the training peak.
+  train_rss = _peak_rss_gb()
+
+  log_prob_fn = tf.function(dist.log_prob, jit_compile=jit_compile)
+  log_prob_fn(x)
+  log_prob = _images_per_second(lambda: log_prob_fn(x).numpy(), batch_size,
+                                seconds)
+  sample_fn = tf.function(lambda: dist.sample(batch_size),
+                          jit_compile=jit_compile)
+  sample_fn()
+  sample = _images_per_second(lambda: sample_fn().numpy(), batch_size,
+                              seconds)
+  return {
+      'config': name, 'precision': precision, 'jit_compile': jit_compile,
+      'batch_size': batch_size, 'event_shape': shape,
+      'num_parameters': num_parameters(dist),
+      'forward_gflop_per_image': forward_flops(dist) / 1e9,
+      'train_images_per_s': train, 'log_prob_images_per_s': log_prob,
+      'sample_images_per_s': sample, 'first_train_step_s': first_step,
+      'train_peak_rss_gb': train_rss,
+      'peak_rss_gb': _peak_rss_gb(),
+  }
+
+
+def in_subprocess(fn, *args):
+  """`fn(*args)` in a fresh Python process (spawned, not forked)."""
+  with concurrent.futures.ProcessPoolExecutor(
+      1, mp_context=multiprocessing.get_context('spawn')) as pool:
+    return pool.submit(fn, *args).result()
+
+
+def run_config(name, precision, jit_compile, seconds, batch_size=None,
+               peaks=None):
+  """`measure` in a fresh process, plus GFLOP/s and fractions of `peaks`."""
+  row = in_subprocess(measure, name, precision, jit_compile, seconds,
+                      batch_size)
+  flops = row['forward_gflop_per_image']
+  peak = (peaks or {}).get(precision)
+  for what, passes in ('train', 3), ('log_prob', 1), ('sample', 1):
+    gflops = passes * flops * row[f'{what}_images_per_s']
+    row[f'{what}_gflop_per_s'] = gflops
+    row[f'{what}_fraction_of_peak'] = gflops / peak if peak else None
+  row['sample_over_log_prob_time'] = (row['log_prob_images_per_s'] /
+                                      row['sample_images_per_s'])
+  return row
+
+
+_COLUMNS = [
+    ('config', 'config', '{}'), ('precision', 'precision', '{}'),
+    ('jit', 'jit_compile', '{}'), ('batch', 'batch_size', '{}'),
+    ('train img/s', 'train_images_per_s', '{:.1f}'),
+    ('log_prob img/s', 'log_prob_images_per_s', '{:.1f}'),
+    ('sample img/s', 'sample_images_per_s', '{:.1f}'),
+    ('GFLOP/img fwd', 'forward_gflop_per_image', '{:.3g}'),
+    ('train GFLOP/s', 'train_gflop_per_s', '{:.1f}'),
+    ('train/peak', 'train_fraction_of_peak', '{:.2f}'),
+    ('log_prob/peak', 'log_prob_fraction_of_peak', '{:.2f}'),
+    ('sample/peak', 'sample_fraction_of_peak', '{:.2f}'),
+    ('sample/log_prob time', 'sample_over_log_prob_time', '{:.2f}'),
+    ('first step s', 'first_train_step_s', '{:.1f}'),
+    ('train peak RSS GB', 'train_peak_rss_gb', '{:.2f}'),
+]
+
+
+def _table(header, rows):
+  lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+  return '\n'.join(lines + ['| ' + ' | '.join(row) + ' |' for row in rows])
+
+
+def markdown_table(rows):
+  return _table([title for title, _, _ in _COLUMNS], [
+      ['-' if row[key] is None else fmt.format(row[key])
+       for _, key, fmt in _COLUMNS] for row in rows])
+
+
+def targets_table(rows, config='cifar10_paper'):
+  """The issue's targets for `config`, one line per fp32 run of it."""
+  ge, le = operator.ge, operator.le
+  lines = []
+  for row in rows:
+    if row['config'] != config or row['precision'] != 'fp32':
+      continue
+    bf16 = [r['train_images_per_s'] for r in rows if r['config'] == config and
+            r['precision'] == 'bf16' and r['jit_compile'] == row['jit_compile']]
+    checks = [
+        ('train >= 0.8 of peak', row['train_fraction_of_peak'], ge, 0.8),
+        ('log_prob >= 0.9 of peak', row['log_prob_fraction_of_peak'], ge, 0.9),
+        ('sample >= 0.9 of peak', row['sample_fraction_of_peak'], ge, 0.9),
+        ('sample time <= 1.1 x log_prob', row['sample_over_log_prob_time'],
+         le, 1.1),
+        ('train peak RSS <= 6 GB', row['train_peak_rss_gb'], le, 6),
+        ('first train step <= 60 s', row['first_train_step_s'], le, 60),
+        ('bf16 train >= 2 x fp32',
+         bf16[0] / row['train_images_per_s'] if bf16 else None, ge, 2),
+    ]
+    for target, value, meets, bound in checks:
+      lines.append([f'jit={row["jit_compile"]}', target] + (
+          ['-', '-'] if value is None else
+          [f'{value:.2f}', 'yes' if meets(value, bound) else 'no']))
+  return _table(['run', 'target', 'measured', 'met'], lines) if lines else ''
