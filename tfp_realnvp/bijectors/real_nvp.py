@@ -137,36 +137,48 @@ def default_num_scales(height, width, smallest=4):
   return num_scales
 
 
-def _couplings(name, masks, channels, num_res_blocks, num_filters, batch_norm,
-               num_classes, dtype, network_dtype, validate_args):
-  """Couplings with `masks`, each followed by batch normalization."""
+def _couplings(name, masks, make_network, channels, event_ndims, batch_norm,
+               dtype, validate_args):
+  """Couplings with `masks`, each optionally followed by batch norm.
+
+  `make_network(name)` builds each coupling's s,t network.
+  """
   steps = []
   for i, mask in enumerate(masks):
-    network = networks.ResNet(channels, num_res_blocks, num_filters,
-                              num_classes, name=f'{name}_{i}_resnet',
-                              dtype=network_dtype or dtype)
     steps.append(affine_coupling.AffineCoupling(
-        mask, network, event_ndims=3, validate_args=validate_args,
-        dtype=dtype, name=f'{name}_{i}'))
+        mask, make_network(f'{name}_{i}'), event_ndims=event_ndims,
+        validate_args=validate_args, dtype=dtype, name=f'{name}_{i}'))
     if batch_norm:
       steps.append(batch_normalization.BatchNormalization(
-          channels, dtype=dtype, validate_args=validate_args,
-          name=f'{name}_{i}_batch_norm'))
+          channels, event_ndims=event_ndims, dtype=dtype,
+          validate_args=validate_args, name=f'{name}_{i}_batch_norm'))
   return steps
+
+
+def _resnet_couplings(name, masks, channels, num_res_blocks, num_filters,
+                      batch_norm, num_classes, dtype, network_dtype,
+                      validate_args):
+  """Image couplings with ResNet networks."""
+  def make_network(coupling_name):
+    return networks.ResNet(channels, num_res_blocks, num_filters, num_classes,
+                           name=f'{coupling_name}_resnet',
+                           dtype=network_dtype or dtype)
+  return _couplings(name, masks, make_network, channels, 3, batch_norm, dtype,
+                    validate_args)
 
 
 def checkerboard(height, width, channels, num_couplings, **kwargs):
   """Couplings with alternating checkerboard masks on [H, W, C] events."""
   masks = [affine_coupling.checkerboard_mask(height, width, parity=i % 2)
            for i in range(num_couplings)]
-  return _couplings('checkerboard', masks, channels, **kwargs)
+  return _resnet_couplings('checkerboard', masks, channels, **kwargs)
 
 
 def channel(channels, num_couplings, **kwargs):
   """Couplings with alternating channel-wise masks."""
   masks = [affine_coupling.channel_mask(channels, parity=i % 2)
            for i in range(num_couplings)]
-  return _couplings('channel', masks, channels, **kwargs)
+  return _resnet_couplings('channel', masks, channels, **kwargs)
 
 
 def _scale(shape, num_scales, num_filters, **kwargs):
@@ -268,18 +280,15 @@ def vector_real_nvp(event_size,
   if event_size < 2:
     raise ValueError(f'A coupling needs at least 2 dimensions; got '
                      f'event_size={event_size}.')
-  steps = []
-  for i in range(num_couplings):
-    network = networks.MLP(event_size, hidden_units, num_classes,
-                           name=f'coupling_{i}_mlp', dtype=dtype)
-    steps.append(affine_coupling.AffineCoupling(
-        affine_coupling.half_mask(event_size, parity=i % 2), network,
-        event_ndims=1, validate_args=validate_args, dtype=dtype,
-        name=f'coupling_{i}'))
-    if batch_norm:
-      steps.append(batch_normalization.BatchNormalization(
-          event_size, event_ndims=1, dtype=dtype,
-          validate_args=validate_args, name=f'coupling_{i}_batch_norm'))
+  masks = [affine_coupling.half_mask(event_size, parity=i % 2)
+           for i in range(num_couplings)]
+
+  def make_network(coupling_name):
+    return networks.MLP(event_size, hidden_units, num_classes,
+                        name=f'{coupling_name}_mlp', dtype=dtype)
+
+  steps = _couplings('coupling', masks, make_network, event_size, 1,
+                     batch_norm, dtype, validate_args)
   return RealNVP(steps, event_shape=[event_size], validate_args=validate_args,
                  name=name)
 
