@@ -28,8 +28,8 @@ flags.DEFINE_enum('jit_compile', 'false', ['false', 'true', 'both'],
 flags.DEFINE_float('seconds_per_measurement', 10.,
                    'Time each of train, log_prob and sample this long.')
 flags.DEFINE_integer('batch_size', None, "Default: each configuration's.")
-flags.DEFINE_integer('peak_matrix_size', 4096,
-                     'Side of the matrices whose product measures the peak.')
+flags.DEFINE_list('peak_matrix_sizes', ['1024', '2048', '4096'],
+                  'Sides of the square matrix products that measure the peak.')
 flags.DEFINE_string('out', None, 'Also write the Markdown report here.')
 flags.register_validator(
     'configs', lambda names: set(names) <= set(benchmark.CONFIGS),
@@ -44,8 +44,8 @@ def main(argv):
       FLAGS.precision]
   jits = {'false': [False], 'true': [True],
           'both': [False, True]}[FLAGS.jit_compile]
-  peaks = {p: benchmark.in_subprocess(benchmark.measure_peak, p,
-                                      FLAGS.peak_matrix_size)
+  sizes = [int(n) for n in FLAGS.peak_matrix_sizes]
+  peaks = {p: benchmark.in_subprocess(benchmark.measure_peak, p, sizes)
            for p in precisions}
   rows, failed = [], []
   for name in FLAGS.configs:
@@ -69,7 +69,7 @@ def main(argv):
       for p, g in peaks.items())
   onednn = os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')
   report = '\n\n'.join(filter(None, [
-      f'Peak ({FLAGS.peak_matrix_size}^2 matrix product, best of 5): '
+      f'Peak (best {"/".join(FLAGS.peak_matrix_sizes)}^2 matrix product): '
       f'{peak_text}. {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, '
       f'TF_ENABLE_ONEDNN_OPTS={onednn}.',
       benchmark.markdown_table(rows),

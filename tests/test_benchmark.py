@@ -104,7 +104,7 @@ def test_program_prints_json_lines_and_table(tmp_path):
   out = tmp_path / 'bench.md'
   result = subprocess.run(
       [os.path.join(ROOT, 'bin', 'benchmark'), '--configs=tiny',
-       '--seconds_per_measurement=0.05', '--peak_matrix_size=256',
+       '--seconds_per_measurement=0.05', '--peak_matrix_sizes=256',
        f'--out={out}'],
       capture_output=True, text=True, check=True, timeout=300)
   rows = [json.loads(line) for line in result.stdout.splitlines()
