@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras
 
 import tfp_realnvp
 from tfp_realnvp import bijectors
@@ -150,6 +151,7 @@ def test_bad_input_names_the_problem():
 
 
 def test_bfloat16_networks_keep_float32_log_dets():
+  tf_keras.utils.set_random_seed(0)  # The networks' initial weights.
   kwargs = {'num_res_blocks': 1, 'num_filters': 8}
   fp32 = tfp_realnvp.real_nvp_distribution([8, 8, 3], **kwargs)
   bf16 = tfp_realnvp.real_nvp_distribution(
@@ -161,8 +163,9 @@ def test_bfloat16_networks_keep_float32_log_dets():
   x = flow_testing.random_pixels([4, 8, 8, 3])
   lp32, lp16 = fp32.log_prob(x), bf16.log_prob(x)
   assert lp16.dtype == tf.float32
-  # bfloat16 keeps 8 bits of mantissa: close, but not equal.
-  np.testing.assert_allclose(lp16, lp32, rtol=2e-3)
+  # bfloat16 keeps 8 bits of mantissa (a relative step of 2^-8 = 0.004):
+  # close, but not equal.
+  np.testing.assert_allclose(lp16, lp32, rtol=5e-3)
   assert np.abs(lp16 - lp32).max() > 0.
   conv = [m for m in bf16.bijector.submodules
           if isinstance(m, networks.WeightNormConv2D)][0]

@@ -22,10 +22,11 @@ import statistics
 import time
 
 import tensorflow as tf
-import tf_keras
 
 from tfp_realnvp import bijectors
 from tfp_realnvp import distributions
+from tfp_realnvp.training import optimizers
+from tfp_realnvp.training import presets
 
 __all__ = ['CONFIGS', 'PRECISIONS', 'Config', 'coupling_inputs',
            'forward_flops', 'num_parameters', 'measure_peak', 'measure',
@@ -49,12 +50,19 @@ class Config:
         network_dtype=network_dtype)
 
 
+def _preset(dataset, event_shape):
+  """The model `bin/train --dataset=...` builds, at its batch size."""
+  preset = presets.PRESETS[dataset]
+  return Config(event_shape, preset.num_scales, preset.num_res_blocks,
+                preset.num_filters, preset.batch_size)
+
+
 _SMALL = Config((32, 32, 3), 2, 4, 32)
 CONFIGS = {
-    'cifar10_paper': Config((32, 32, 3), 2, 8, 64),  # The paper's CIFAR-10.
+    'cifar10_paper': _preset('cifar10', (32, 32, 3)),  # The paper's CIFAR-10.
     'small': _SMALL,
-    'mnist_default': Config((28, 28, 1), 3, 2, 32),
-    'lsun64': Config((64, 64, 3), None, 2, 32),
+    'mnist_default': _preset('mnist', (28, 28, 1)),
+    'lsun64': _preset('lsun_bedroom', (64, 64, 3)),
     'small_b16': dataclasses.replace(_SMALL, batch_size=16),
     'small_b256': dataclasses.replace(_SMALL, batch_size=256),
     'tiny': Config((8, 8, 3), 1, 1, 4, batch_size=8),  # For smoke tests.
@@ -164,7 +172,7 @@ def measure(name, precision, jit_compile, seconds, batch_size=None):
   start = time.perf_counter()
   dist = config.distribution(PRECISIONS[precision])
   variables = dist.trainable_variables
-  optimizer = tf_keras.optimizers.Adam(1e-3, global_clipnorm=100.)
+  optimizer = optimizers.FusedAdam(1e-3, global_clipnorm=100.)
   optimizer.build(variables)  # Slots outside the (maybe compiled) step.
 
   @tf.function(jit_compile=jit_compile)

@@ -22,6 +22,7 @@ from tfp_realnvp.bijectors import real_nvp
 from tfp_realnvp.training import callbacks
 from tfp_realnvp.training import images
 from tfp_realnvp.training import model as model_lib
+from tfp_realnvp.training import optimizers
 from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
 
@@ -161,8 +162,8 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
   with strategy.scope():
     model = build_model(config)
     model.compile(
-        tf_keras.optimizers.Adam(preset.learning_rate,
-                                 global_clipnorm=preset.clip_norm),
+        optimizers.FusedAdam(preset.learning_rate,
+                             global_clipnorm=preset.clip_norm),
         jit_compile=jit_compile)
   epoch = tf.Variable(0, trainable=False, dtype=tf.int64, name='epoch')
   checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer,

@@ -1,0 +1,49 @@
+"""Adam whose update is TensorFlow's fused kernel."""
+
+import tensorflow as tf
+import tf_keras
+
+__all__ = ['FusedAdam']
+
+
+class FusedAdam(tf_keras.optimizers.Adam):
+  """`tf_keras.optimizers.Adam`, each variable updated by one fused op.
+
+  The arithmetic is Adam's, as Keras does it:
+
+  ```none
+  m <- m + (1 - beta_1) (g - m)
+  v <- v + (1 - beta_2) (g^2 - v)
+  w <- w - lr sqrt(1 - beta_2^t) / (1 - beta_1^t) m / (sqrt(v) + epsilon)
+  ```
+
+  but it runs as TensorFlow's `ResourceApplyAdam` kernel, not as about
+  twenty graph ops per variable. With the few hundred variables of a deep
+  Real NVP, those ops were half the training step's graph and half its
+  tracing time (10 of 21 s for the small benchmark model). Slots and
+  checkpoints are Adam's, so either restores the other's checkpoints.
+
+  ```python
+  model.compile(FusedAdam(1e-3, global_clipnorm=100.))
+  ```
+  """
+
+  def __init__(self, learning_rate=0.001, **kwargs):
+    if kwargs.get('amsgrad') or kwargs.get('adaptive_epsilon'):
+      raise ValueError('FusedAdam supports neither amsgrad nor '
+                       'adaptive_epsilon; use tf_keras.optimizers.Adam.')
+    super().__init__(learning_rate, **kwargs)
+
+  def update_step(self, gradient, variable):
+    if isinstance(gradient, tf.IndexedSlices):  # No fused sparse kernel.
+      return super().update_step(gradient, variable)
+    dtype = variable.dtype
+    step = tf.cast(self.iterations + 1, dtype)
+    index = self._index_dict[self._var_key(variable)]
+    beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
+    return tf.raw_ops.ResourceApplyAdam(
+        var=variable.handle, m=self._momentums[index].handle,
+        v=self._velocities[index].handle,
+        beta1_power=tf.pow(beta_1, step), beta2_power=tf.pow(beta_2, step),
+        lr=tf.cast(self.learning_rate, dtype), beta1=beta_1, beta2=beta_2,
+        epsilon=tf.cast(self.epsilon, dtype), grad=gradient)
