@@ -1,6 +1,7 @@
 """Measures training, log_prob and sampling speed against the machine's peak.
 
   bin/benchmark --configs=cifar10_paper,small --precision=both --out=bench.md
+  bin/benchmark --profile=cifar10_paper     # where a training step's time goes
 
 Prints one JSON line per configuration as it finishes, then a Markdown table
 (and the issue's targets for cifar10_paper), which --out also receives.
@@ -31,6 +32,13 @@ flags.DEFINE_integer('batch_size', None, "Default: each configuration's.")
 flags.DEFINE_list('peak_matrix_sizes', ['1024', '2048', '4096'],
                   'Sides of the square matrix products that measure the peak.')
 flags.DEFINE_string('out', None, 'Also write the Markdown report here.')
+flags.DEFINE_string('profile', None, 'Instead: profile training steps of this '
+                    'configuration and print the op time per op type.')
+flags.DEFINE_string('profile_dir', None, 'Keep the --profile trace here, for '
+                    "TensorBoard's profile plugin.")
+flags.register_validator(
+    'profile', lambda name: name is None or name in benchmark.CONFIGS,
+    f'--profile takes a name of {", ".join(benchmark.CONFIGS)}.')
 flags.register_validator(
     'configs', lambda names: set(names) <= set(benchmark.CONFIGS),
     f'--configs takes names of {", ".join(benchmark.CONFIGS)}.')
@@ -39,6 +47,14 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
+  if FLAGS.profile:
+    for precision in (['fp32', 'bf16'] if FLAGS.precision == 'both' else
+                      [FLAGS.precision]):
+      ops = benchmark.in_subprocess(benchmark.profile, FLAGS.profile,
+                                    precision, 2, FLAGS.profile_dir)
+      print(f'{FLAGS.profile} {precision}, training step:\n\n'
+            f'{benchmark.profile_table(ops)}\n', flush=True)
+    return
   start = time.perf_counter()
   precisions = ['fp32', 'bf16'] if FLAGS.precision == 'both' else [
       FLAGS.precision]

@@ -99,6 +99,29 @@ def test_targets_table_compares_bf16_with_fp32():
       'bf16 train >= 2 x fp32': 'yes'}
 
 
+def test_profile_sums_op_time_by_type(tmp_path):
+  ops = benchmark.profile('tiny', steps=1, logdir=str(tmp_path))
+  types = [op for op, _, _ in ops]
+  # A training step runs convolutions and their two gradients (as oneDNN's
+  # _MklNative* ops when TF_ENABLE_ONEDNN_OPTS=1).
+  for conv in ('Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'):
+    assert any(t.endswith(conv) for t in types), (conv, types)
+  assert 'ResourceApplyAdam' in types
+  seconds = [s for _, s, _ in ops]
+  assert seconds == sorted(seconds, reverse=True) and seconds[-1] > 0
+  assert sum(f for _, _, f in ops) == pytest.approx(1.)
+  assert list(tmp_path.rglob('*.xplane.pb'))
+
+
+def test_profile_table_keeps_the_top_and_sums_the_rest():
+  ops = [('Conv2D', 2., 0.5), ('Relu', 1., 0.25), ('Add', 0.6, 0.15),
+         ('Mul', 0.4, 0.1)]
+  lines = benchmark.profile_table(ops, top=2).splitlines()
+  assert lines[2] == '| Conv2D | 2.000 | 50.0% |'
+  assert lines[-1] == '| 2 other op types | 1.000 | 25.0% |'
+  assert len(lines) == 5
+
+
 @pytest.mark.slow
 def test_program_prints_json_lines_and_table(tmp_path):
   out = tmp_path / 'bench.md'

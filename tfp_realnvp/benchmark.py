@@ -13,15 +13,20 @@ print(markdown_table(rows))
 ```
 """
 
+import collections
 import concurrent.futures
 import dataclasses
 import multiprocessing
 import operator
+import pathlib
+import re
 import resource
 import statistics
+import tempfile
 import time
 
 import tensorflow as tf
+from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
 from tfp_realnvp import bijectors
 from tfp_realnvp import distributions
@@ -30,7 +35,8 @@ from tfp_realnvp.training import presets
 
 __all__ = ['CONFIGS', 'PRECISIONS', 'Config', 'coupling_inputs',
            'forward_flops', 'num_parameters', 'measure_peak', 'measure',
-           'run_config', 'in_subprocess', 'markdown_table', 'targets_table']
+           'profile', 'profile_table', 'run_config', 'in_subprocess',
+           'markdown_table', 'targets_table']
 
 PRECISIONS = {'fp32': None, 'bf16': 'mixed_bfloat16'}  # network_dtype
 
@@ -157,19 +163,16 @@ def _images_per_second(step, batch_size, seconds):
   return batch_size / statistics.median(times)
 
 
-def measure(name, precision, jit_compile, seconds, batch_size=None):
-  """Measures one configuration in this process; run it in a fresh one.
+def _training(name, precision, jit_compile, batch_size=None):
+  """`(dist, train_step, x)` for a configuration; the step is not traced yet.
 
-  The first training step's time covers building the model, tracing (and
-  compiling) the step and running it, not importing TensorFlow. Memory is
-  the process's peak resident set, TensorFlow's own included, in 1e9 bytes.
+  The step is a training step as `bin/train` runs it: log_prob with batch
+  statistics, mean bits/dim, gradients, a (fused) Adam update.
   """
   config = CONFIGS[name]
   batch_size = batch_size or config.batch_size
   shape = list(config.event_shape)
   x = tf.random.uniform([batch_size, *shape], 0., 256.)
-
-  start = time.perf_counter()
   dist = config.distribution(PRECISIONS[precision])
   variables = dist.trainable_variables
   optimizer = optimizers.FusedAdam(1e-3, global_clipnorm=100.)
@@ -183,6 +186,19 @@ def measure(name, precision, jit_compile, seconds, batch_size=None):
     optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
     return loss
 
+  return dist, train_step, x
+
+
+def measure(name, precision, jit_compile, seconds, batch_size=None):
+  """Measures one configuration in this process; run it in a fresh one.
+
+  The first training step's time covers building the model, tracing (and
+  compiling) the step and running it, not importing TensorFlow. Memory is
+  the process's peak resident set, TensorFlow's own included, in 1e9 bytes.
+  """
+  start = time.perf_counter()
+  dist, train_step, x = _training(name, precision, jit_compile, batch_size)
+  batch_size, shape = x.shape[0], x.shape[1:].as_list()
   train_step(x).numpy()
   first_step = time.perf_counter() - start
   train = _images_per_second(lambda: train_step(x).numpy(), batch_size,
@@ -209,6 +225,41 @@ def measure(name, precision, jit_compile, seconds, batch_size=None):
       'train_peak_rss_gb': train_rss,
       'peak_rss_gb': _peak_rss_gb(),
   }
+
+
+def profile(name, precision='fp32', steps=2, logdir=None):
+  """Where a training step's time goes: op time per TensorFlow op type.
+
+  Runs `steps` training steps of configuration `name` under TensorFlow's
+  profiler (after one untraced warm-up step) and sums the host trace's op
+  events by op type. Returns `[(op_type, seconds_per_step, fraction)]`,
+  largest first. Op time is summed over threads, so with concurrent ops it
+  can exceed the step's wall time; fractions are of the op time. The trace
+  stays in `logdir` (a temporary directory if None) for TensorBoard.
+  """
+  _, train_step, x = _training(name, precision, jit_compile=False)
+  train_step(x).numpy()
+  logdir = logdir or tempfile.mkdtemp(prefix='realnvp_profile_')
+  tf.profiler.experimental.start(logdir)
+  for _ in range(steps):
+    train_step(x).numpy()
+  tf.profiler.experimental.stop()
+  space = xplane_pb2.XSpace()
+  space.ParseFromString(max(pathlib.Path(logdir).rglob('*.xplane.pb'),
+                            key=lambda p: p.stat().st_mtime).read_bytes())
+  seconds = collections.Counter()
+  for plane in space.planes:
+    for line in plane.lines:
+      for event in line.events:
+        # TensorFlow's op events are named 'op_name:OpType'.
+        match = _OP_EVENT.match(plane.event_metadata[event.metadata_id].name)
+        if match:
+          seconds[match[1]] += event.duration_ps / 1e12 / steps
+  total = sum(seconds.values())
+  return [(op, s, s / total) for op, s in seconds.most_common()]
+
+
+_OP_EVENT = re.compile(r'^[^:]+:([A-Z_][A-Za-z0-9_]*)$')
 
 
 def in_subprocess(fn, *args):
@@ -260,6 +311,16 @@ def markdown_table(rows):
   return _table([title for title, _, _ in _COLUMNS], [
       ['-' if row[key] is None else fmt.format(row[key])
        for _, key, fmt in _COLUMNS] for row in rows])
+
+
+def profile_table(ops, top=12):
+  """Markdown table of `profile`'s result: the `top` op types, then the rest."""
+  rest = sum(s for _, s, _ in ops[top:]), sum(f for _, _, f in ops[top:])
+  lines = [[op, f'{s:.3f}', f'{f:.1%}'] for op, s, f in ops[:top]]
+  if ops[top:]:
+    lines.append([f'{len(ops) - top} other op types', f'{rest[0]:.3f}',
+                  f'{rest[1]:.1%}'])
+  return _table(['op type', 'op s per step', 'share'], lines)
 
 
 def targets_table(rows, config='cifar10_paper'):

@@ -90,7 +90,8 @@ def test_evaluate_matches_an_in_process_computation(model_dir):
   per_image = np.concatenate([
       model(x).numpy() for x in data.pipeline(
           data.load('mnist', 'validation'), 100, training=False, seed=0)])
-  assert float(bits) == pytest.approx(per_image.mean(), abs=2e-6)
+  # Float32 round-off: oneDNN's kernels may split sums differently per run.
+  assert float(bits) == pytest.approx(per_image.mean(), rel=1e-5)
   assert float(stderr) == pytest.approx(
       per_image.std(ddof=1) / math.sqrt(500), rel=1e-3)
 

@@ -3,17 +3,27 @@
 import tensorflow as tf
 
 
-def map_over_batch(fn, x, event_ndims):
+def map_over_batch(fn, x, event_ndims, nonempty=False):
   """Applies `fn` to `x` with all batch dimensions folded into one.
 
   Convolutions and `space_to_depth` want exactly one batch dimension; TFP
   passes `sample_shape + batch_shape + event_shape`. `fn` may return a tensor
-  or a tuple of tensors, each with one leading batch dimension.
+  or a tuple of tensors, each with one leading batch dimension. `nonempty`:
+  `fn` never sees an empty batch (it gets one zero event instead, and its
+  output is cut back), for the coupling networks: with
+  TF_ENABLE_ONEDNN_OPTS=1, TensorFlow 2.21's convolution returns an empty
+  batch unchanged, with the input's channels.
   """
   batch_shape = tf.shape(x)[:-event_ndims]
   event_shape = x.shape[-event_ndims:]
   flat = tf.reshape(x, tf.concat([[-1], event_shape], axis=0))
-  out = fn(flat)
+  if nonempty:
+    size = tf.shape(flat)[0]
+    flat = tf.pad(flat, [[0, tf.cast(tf.equal(size, 0), tf.int32)]] +
+                  [[0, 0]] * event_ndims)
+    out = tf.nest.map_structure(lambda t: t[:size], fn(flat))
+  else:
+    out = fn(flat)
 
   def unfold(t):
     return tf.reshape(t, tf.concat([batch_shape, t.shape[1:]], axis=0))

@@ -126,7 +126,7 @@ class AffineCoupling(_one_pass.OnePassBijector):
     masked = x * self._mask
     log_scale, shift = _shapes.map_over_batch(
         lambda flat: self._shift_and_log_scale_fn(flat, **condition_kwargs),
-        masked, self._event_ndims)
+        masked, self._event_ndims, nonempty=True)
     # A network may compute in lower precision; the affine map does not.
     keep = 1. - self._mask
     return (tf.cast(log_scale, x.dtype) * keep,
