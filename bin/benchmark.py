@@ -18,11 +18,12 @@ from absl import flags
 from absl import logging
 import tensorflow as tf
 
-from tfp_realnvp import benchmark
+import benchmark_lib
 
-flags.DEFINE_list('configs', [n for n in benchmark.CONFIGS if n != 'tiny'],
-                  f'Configurations, of {", ".join(benchmark.CONFIGS)}.')
-flags.DEFINE_enum('precision', 'fp32', ['fp32', 'bf16', 'both'],
+flags.DEFINE_list('configs',
+                  [n for n in benchmark_lib.CONFIGS if n != 'tiny'],
+                  f'Configurations, of {", ".join(benchmark_lib.CONFIGS)}.')
+flags.DEFINE_enum('precision', 'fp32', [*benchmark_lib.PRECISIONS, 'both'],
                   'bf16: coupling networks in mixed_bfloat16.')
 flags.DEFINE_enum('jit_compile', 'false', ['false', 'true', 'both'],
                   'Compile the measured functions with XLA.')
@@ -37,31 +38,31 @@ flags.DEFINE_string('profile', None, 'Instead: profile training steps of this '
 flags.DEFINE_string('profile_dir', None, 'Keep the --profile trace here, for '
                     "TensorBoard's profile plugin.")
 flags.register_validator(
-    'profile', lambda name: name is None or name in benchmark.CONFIGS,
-    f'--profile takes a name of {", ".join(benchmark.CONFIGS)}.')
+    'profile', lambda name: name is None or name in benchmark_lib.CONFIGS,
+    f'--profile takes a name of {", ".join(benchmark_lib.CONFIGS)}.')
 flags.register_validator(
-    'configs', lambda names: set(names) <= set(benchmark.CONFIGS),
-    f'--configs takes names of {", ".join(benchmark.CONFIGS)}.')
+    'configs', lambda names: set(names) <= set(benchmark_lib.CONFIGS),
+    f'--configs takes names of {", ".join(benchmark_lib.CONFIGS)}.')
 FLAGS = flags.FLAGS
 
 
 def main(argv):
   del argv
+  precisions = (list(benchmark_lib.PRECISIONS) if FLAGS.precision == 'both'
+                else [FLAGS.precision])
   if FLAGS.profile:
-    for precision in (['fp32', 'bf16'] if FLAGS.precision == 'both' else
-                      [FLAGS.precision]):
-      ops = benchmark.in_subprocess(benchmark.profile, FLAGS.profile,
-                                    precision, 2, FLAGS.profile_dir)
+    for precision in precisions:
+      ops = benchmark_lib.in_subprocess(benchmark_lib.profile, FLAGS.profile,
+                                        precision, 2, FLAGS.profile_dir)
       print(f'{FLAGS.profile} {precision}, training step:\n\n'
-            f'{benchmark.profile_table(ops)}\n', flush=True)
+            f'{benchmark_lib.profile_table(ops)}\n', flush=True)
     return
   start = time.perf_counter()
-  precisions = ['fp32', 'bf16'] if FLAGS.precision == 'both' else [
-      FLAGS.precision]
   jits = {'false': [False], 'true': [True],
           'both': [False, True]}[FLAGS.jit_compile]
   sizes = [int(n) for n in FLAGS.peak_matrix_sizes]
-  peaks = {p: benchmark.in_subprocess(benchmark.measure_peak, p, sizes)
+  peaks = {p: benchmark_lib.in_subprocess(benchmark_lib.measure_peak, p,
+                                          sizes)
            for p in precisions}
   rows, failed = [], []
   for name in FLAGS.configs:
@@ -69,9 +70,9 @@ def main(argv):
       for jit in jits:
         logging.info('Measuring %s %s jit=%s', name, precision, jit)
         try:
-          row = benchmark.run_config(name, precision, jit,
-                                     FLAGS.seconds_per_measurement,
-                                     FLAGS.batch_size, peaks)
+          row = benchmark_lib.run_config(name, precision, jit,
+                                         FLAGS.seconds_per_measurement,
+                                         FLAGS.batch_size, peaks)
         except Exception as e:  # pylint: disable=broad-except
           # An XLA or out-of-memory failure is a result too; go on.
           logging.exception('%s %s jit=%s failed', name, precision, jit)
@@ -88,8 +89,8 @@ def main(argv):
       f'Peak (best {"/".join(FLAGS.peak_matrix_sizes)}^2 matrix product): '
       f'{peak_text}. {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, '
       f'TF_ENABLE_ONEDNN_OPTS={onednn}.',
-      benchmark.markdown_table(rows),
-      benchmark.targets_table(rows),
+      benchmark_lib.markdown_table(rows),
+      benchmark_lib.targets_table(rows),
       '\n'.join(f'Failed: {f}' for f in failed),
       f'Wall time {time.perf_counter() - start:.0f} s.',
   ]))

@@ -26,7 +26,7 @@ def main(argv):
   del argv
   result = training.evaluate(FLAGS.model_dir, FLAGS.dataset, FLAGS.data_dir,
                              FLAGS.split, FLAGS.batch_size, FLAGS.seed)
-  print(f'float32 round-trip error max|f^-1(f(y)) - y| (logit space): '
+  print(f'float32 round-trip error max|forward(inverse(x)) - x| (pixels): '
         f'{result.roundtrip_error:.3g}')
   print(f'bits_per_dim={result.bits_per_dim:.6f} stderr={result.stderr:.6f} '
         f'n={result.num_images}')

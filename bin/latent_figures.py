@@ -6,6 +6,8 @@ manifold.png (the paper's eq. 19 over four validation images), scales.png
 (per-scale resampling: row k keeps the k coarsest scales), temperature.png.
 """
 
+import sys
+
 from absl import app
 from absl import flags
 
@@ -16,6 +18,8 @@ flags.DEFINE_string('model_dir', None, 'Directory written by bin/train.',
 flags.DEFINE_string('out_dir', None, 'Where the PNGs go; default '
                     '<model_dir>/figures.')
 flags.DEFINE_integer('size', 8, 'Grid size of the manifold; images per row.')
+flags.DEFINE_list('temperatures', ['0.5', '0.7', '1'], 'Latent standard '
+                  'deviations (> 0), one row of temperature.png each.')
 flags.DEFINE_integer('seed', 0, 'Seed of the resampled latents.')
 FLAGS = flags.FLAGS
 
@@ -23,8 +27,15 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   out_dir = FLAGS.out_dir or f'{FLAGS.model_dir}/figures'
-  for path in figures.latent_figures(FLAGS.model_dir, out_dir, FLAGS.size,
-                                     seed=FLAGS.seed):
+  try:
+    paths = figures.latent_figures(
+        FLAGS.model_dir, out_dir, FLAGS.size,
+        [float(t) for t in FLAGS.temperatures], seed=FLAGS.seed)
+  # A bad temperature, or not a model directory: the message says which; a
+  # traceback would not.
+  except (OSError, ValueError) as e:
+    sys.exit(f'error: {e}')
+  for path in paths:
     print(f'wrote {path}')
 
 

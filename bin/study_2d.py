@@ -12,7 +12,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from tfp_realnvp import study_2d
+import study_2d_lib
 
 flags.DEFINE_list('depths', ['1', '2', '4', '8', '50'],
                   'Numbers of coupling layers to compare.')
@@ -29,7 +29,7 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   start = time.perf_counter()
-  study_2d.run_study(
+  study_2d_lib.run_study(
       FLAGS.out_dir, depths=[int(d) for d in FLAGS.depths], steps=FLAGS.steps,
       hidden_units=[int(u) for u in FLAGS.hidden_units],
       batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,

@@ -21,6 +21,9 @@ flags.DEFINE_string('data_dir', None, 'tfds data directory, image folder or '
 flags.DEFINE_string('model_dir', None, 'Where checkpoints, logs and samples '
                     'go; default runs/<dataset>.')
 flags.DEFINE_bool('download', False, 'Let tfds download missing data.')
+# The hyperparameter flags carry the names of `training.HYPERPARAMETERS`
+# (Architecture and Training fields, precision); None keeps the preset's, or
+# the saved model's, value.
 flags.DEFINE_integer('num_scales', None, 'Scales of the flow.')
 flags.DEFINE_integer('num_res_blocks', None, 'Residual blocks per coupling.')
 flags.DEFINE_integer('num_filters', None, 'Feature maps at the finest scale.')
@@ -51,8 +54,6 @@ flags.DEFINE_bool('deterministic', False, 'Deterministic kernels and seeds: '
 flags.DEFINE_bool('strict_data', False, 'Stop at the first bad image file '
                   'of a folder instead of skipping it.')
 FLAGS = flags.FLAGS
-_PRESET_FLAGS = ('num_scales', 'num_res_blocks', 'num_filters', 'batch_size',
-                 'learning_rate', 'epochs', 'l2', 'clip_norm', 'precision')
 
 
 def _report_bad_files(data_dir):
@@ -77,7 +78,8 @@ def main(argv):
         FLAGS.max_nonfinite, conditional=FLAGS.conditional,
         deterministic=FLAGS.deterministic, strict_data=FLAGS.strict_data,
         strategy=strategies.make(FLAGS.strategy, FLAGS.collective_timeout),
-        **{name: FLAGS[name].value for name in _PRESET_FLAGS})
+        **{name: FLAGS[name].value for name in training.HYPERPARAMETERS
+           if name in FLAGS})
   # Bad data or model_dir: the message says which file; a traceback would not.
   except (training.TrainingStopped, OSError, ValueError) as e:
     sys.exit(f'error: {e}')

@@ -11,14 +11,25 @@ joint(z, x), denoises them: it lands closer to the true positions than the
 readings do.
 """
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
 import tfp_realnvp
-from tfp_realnvp import study_2d
 
 tfd = tfp.distributions
+
+
+def two_moons(num_points, noise=0.08, seed=0):
+  """`[N, 2]` points on two interleaved half circles, centred at 0."""
+  rng = np.random.default_rng(seed)
+  angle = rng.uniform(0., np.pi, num_points)
+  upper = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+  lower = np.stack([1. - np.cos(angle), 0.5 - np.sin(angle)], axis=1)
+  points = np.where((np.arange(num_points) % 2 == 0)[:, None], upper, lower)
+  points += noise * rng.standard_normal(points.shape) - [0.5, 0.25]
+  return points.astype(np.float32)
 
 
 def model(prior, sigma):
@@ -44,14 +55,14 @@ def main(num_steps=500, sigma=0.3, num_points=1000, seed=0):
       2, num_couplings=4, hidden_units=(32, 32), name='z')
   joint = model(prior, sigma)
   # The readings are drawn from the model itself, given the true positions.
-  z_train = study_2d.make_moons(num_points, seed=seed)[0]
+  z_train = two_moons(num_points, seed=seed)
   x_train = joint.sample(z=z_train, seed=seed).x
   losses = tfp.math.minimize(
       lambda: -tf.reduce_mean(joint.log_prob(z=z_train, x=x_train)),
       num_steps, tf_keras.optimizers.Adam(3e-3),
       trainable_variables=prior.trainable_variables)
 
-  z_test = study_2d.make_moons(num_points, seed=seed + 1)[0]
+  z_test = two_moons(num_points, seed=seed + 1)
   x_test = joint.sample(z=z_test, seed=seed + 1).x
   mse = lambda z: float(tf.reduce_mean(tf.reduce_sum((z - z_test)**2, -1)))
   result = {'losses': losses.numpy(), 'mse_readings': mse(x_test),

@@ -1,6 +1,4 @@
-"""Helpers for the bijector tests: brute-force Jacobians, non-identity weights."""
-
-import math
+"""Helpers for the flow tests: non-identity weights, dequantized pixels."""
 
 import numpy as np
 import tensorflow as tf
@@ -8,22 +6,6 @@ import tf_keras
 
 from tfp_realnvp import bijectors
 from tfp_realnvp import networks
-
-
-def brute_force_log_det(fn, x):
-  """log|det J| of `fn` at each event in the batch `x`, from the full Jacobian.
-
-  Events may have any rank; `fn` must map a batch to a batch of the same size.
-  """
-  with tf.GradientTape() as tape:
-    tape.watch(x)
-    y = fn(tf.identity(x))  # a new tensor, so no bijector cache answers
-  jacobian = tape.batch_jacobian(y, x)
-  n = x.shape[0]
-  dim_in = math.prod(x.shape[1:])
-  dim_out = math.prod(y.shape[1:])
-  assert dim_in == dim_out, (x.shape, y.shape)
-  return tf.linalg.slogdet(tf.reshape(jacobian, [n, dim_out, dim_in]))[1]
 
 
 def perturb(module, seed=0, scale=0.1):

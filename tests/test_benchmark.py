@@ -1,3 +1,5 @@
+"""bin/benchmark: FLOP and parameter counts, tables, profile, the program."""
+
 import json
 import math
 import os
@@ -8,9 +10,11 @@ import pytest
 import tensorflow as tf
 
 import tfp_realnvp
-from tfp_realnvp import benchmark
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'bin'))
+
+import benchmark_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def _coupling(height, width, channels, blocks, filters):
@@ -42,31 +46,33 @@ def test_one_scale_flops_by_hand():
       [4, 6, 2], num_scales=1, num_res_blocks=1, num_filters=3)
   # 4 couplings at 4x6: conv_in 2->3, two 3->3, conv_out 3->4.
   per_coupling = 2 * 4 * 6 * 9 * (2 * 3 + 2 * 3 * 3 + 3 * 4)
-  assert benchmark.forward_flops(dist) == 4 * per_coupling
-  assert [shape for _, shape in benchmark.coupling_inputs(dist.bijector)] == [
+  assert benchmark_lib.forward_flops(dist) == 4 * per_coupling
+  assert [shape for _, shape in benchmark_lib.coupling_inputs(dist)] == [
       [4, 6, 2]] * 4
 
 
 @pytest.mark.parametrize('name', ['cifar10_paper', 'small', 'mnist_default',
                                   'lsun64'])
 def test_flops_and_parameters_match_hand_count(name):
-  config = benchmark.CONFIGS[name]
-  dist = config.distribution()
-  num_scales = config.num_scales or tfp_realnvp.bijectors.default_num_scales(
-      *config.event_shape[:2])
-  flops, params = _hand_count(*config.event_shape, num_scales,
-                              config.num_res_blocks, config.num_filters)
-  assert benchmark.forward_flops(dist) == flops
-  assert benchmark.num_parameters(dist) == params
+  architecture = benchmark_lib.CONFIGS[name].architecture
+  dist = tfp_realnvp.real_nvp_distribution(architecture)
+  flops, params = _hand_count(*architecture.event_shape,
+                              architecture.num_scales,
+                              architecture.num_res_blocks,
+                              architecture.num_filters)
+  assert benchmark_lib.forward_flops(dist) == flops
+  assert benchmark_lib.num_parameters(dist) == params
 
 
 def test_cifar10_paper_size():
   # 2 convolutions per residual block, as in the paper's appendix; the issue's
   # reference (12.9 GFLOP, 19.6 M parameters) is discussed in the report.
-  dist = benchmark.CONFIGS['cifar10_paper'].distribution()
-  assert benchmark.forward_flops(dist) / 1e9 == pytest.approx(9.47, abs=0.01)
-  assert benchmark.num_parameters(dist) / 1e6 == pytest.approx(13.17,
-                                                               abs=0.01)
+  dist = tfp_realnvp.real_nvp_distribution(
+      benchmark_lib.CONFIGS['cifar10_paper'].architecture)
+  gflops = benchmark_lib.forward_flops(dist) / 1e9
+  assert gflops == pytest.approx(9.47, abs=0.01)
+  millions = benchmark_lib.num_parameters(dist) / 1e6
+  assert millions == pytest.approx(13.17, abs=0.01)
 
 
 def test_log_prob_runs_exactly_the_counted_convolutions():
@@ -79,7 +85,7 @@ def test_log_prob_runs_exactly_the_counted_convolutions():
   executed = sum(
       2 * math.prod(op.outputs[0].shape[1:3]) * math.prod(op.inputs[1].shape)
       for op in graph.get_operations() if op.type == 'Conv2D')
-  assert executed == benchmark.forward_flops(dist)
+  assert executed == benchmark_lib.forward_flops(dist)
 
 
 def test_targets_table_compares_bf16_with_fp32():
@@ -88,7 +94,7 @@ def test_targets_table_compares_bf16_with_fp32():
              log_prob_fraction_of_peak=0.95, sample_fraction_of_peak=0.9,
              sample_over_log_prob_time=1.05, train_peak_rss_gb=7.,
              first_train_step_s=30.)
-  table = benchmark.targets_table(
+  table = benchmark_lib.targets_table(
       [row, dict(row, precision='bf16', train_images_per_s=25.)])
   met = {line.split(' | ')[1]: line.split(' | ')[3].rstrip(' |')
          for line in table.splitlines()[2:]}
@@ -100,7 +106,7 @@ def test_targets_table_compares_bf16_with_fp32():
 
 
 def test_profile_sums_op_time_by_type(tmp_path):
-  ops = benchmark.profile('tiny', steps=1, logdir=str(tmp_path))
+  ops = benchmark_lib.profile('tiny', steps=1, logdir=str(tmp_path))
   types = [op for op, _, _ in ops]
   # A training step runs convolutions and their two gradients (as oneDNN's
   # _MklNative* ops when TF_ENABLE_ONEDNN_OPTS=1).
@@ -116,7 +122,7 @@ def test_profile_sums_op_time_by_type(tmp_path):
 def test_profile_table_keeps_the_top_and_sums_the_rest():
   ops = [('Conv2D', 2., 0.5), ('Relu', 1., 0.25), ('Add', 0.6, 0.15),
          ('Mul', 0.4, 0.1)]
-  lines = benchmark.profile_table(ops, top=2).splitlines()
+  lines = benchmark_lib.profile_table(ops, top=2).splitlines()
   assert lines[2] == '| Conv2D | 2.000 | 50.0% |'
   assert lines[-1] == '| 2 other op types | 1.000 | 25.0% |'
   assert len(lines) == 5

@@ -5,10 +5,14 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
+import tensorflow_probability as tfp
+
 import tfp_realnvp
 from tfp_realnvp import bijectors
 from tfp_realnvp import networks
 from tests import flow_testing
+
+tfd = tfp.distributions
 
 
 def _image_dist(dtype=tf.float32, **kwargs):
@@ -36,9 +40,21 @@ def test_sample_shapes_and_support():
   assert dist.event_shape == [8, 8, 3]
   x = dist.sample([2, 3], seed=1)
   assert x.shape == [2, 3, 8, 8, 3]
-  # The logit's inverse reaches alpha * 256 / (1 - 2 alpha) past each end.
-  assert np.all((x > -14.3) & (x < 270.3))
+  # The logit's forward reaches alpha * 256 / (1 - 2 alpha) past each end.
+  lower, upper = np.float32(dist.bijector.logit.support)
+  assert np.all((x >= lower) & (x <= upper))
+  assert (lower, upper) == pytest.approx((-14.22, 270.22), abs=0.01)
   assert dist.log_prob(x).shape == [2, 3]
+
+
+def test_log_prob_of_samples_never_raises_with_validate_args():
+  dist = _image_dist(validate_args=True)
+  flow_testing.perturb(dist.bijector, seed=5, scale=0.3)
+  x = dist.sample(500, seed=(2, 3))
+  lower, upper = np.float32(dist.bijector.logit.support)
+  assert np.all((x >= lower) & (x <= upper))
+  assert (np.asarray(x) < 0.).any() or (np.asarray(x) >= 256.).any()
+  dist.log_prob(x)  # raises InvalidArgumentError if a sample lay outside
 
 
 @pytest.mark.slow
@@ -146,6 +162,8 @@ def test_bad_input_names_the_problem():
     dist.log_prob(tf.zeros([1, 8, 8, 1]))
   with pytest.raises(tf.errors.InvalidArgumentError, match=r'\[0, 256\)'):
     dist.log_prob(tf.fill([1, 8, 8, 3], 300.))
+  with pytest.raises(tf.errors.InvalidArgumentError, match='support'):
+    dist.log_prob(tf.fill([1, 8, 8, 3], -20.))
   with pytest.raises(ValueError, match='at least 2'):
     tfp_realnvp.real_nvp_vector_distribution(1)
 
@@ -215,3 +233,49 @@ def test_conditional_image_flow_asks_for_its_label():
   assert log_prob.shape == [2]
   assert dist.sample(
       2, bijector_kwargs={'conditional_input': one_hot}).shape == [2, 8, 8, 1]
+
+
+def _vector_dist():
+  dist = tfp_realnvp.real_nvp_vector_distribution(2, num_couplings=2,
+                                                  hidden_units=[8])
+  return flow_testing.perturb(dist.bijector, scale=0.3) and dist
+
+
+def test_no_explicit_name_so_joint_distributions_name_it():
+  assert 'name' not in dist_parameters_with_values(_vector_dist())
+  assert 'name' not in dist_parameters_with_values(_image_dist())
+
+
+def dist_parameters_with_values(dist):
+  return {k for k, v in dist.parameters.items() if v is not None}
+
+
+def test_inside_joint_distributions_and_mixtures():
+  flow = _vector_dist()
+  x = tf.constant([[0.5, -1.], [1., 2.]])
+  y = tf.constant([0.3, -0.2])
+  expected = flow.log_prob(x) + tfd.Normal(tf.reduce_sum(x, -1), 1.).log_prob(y)
+  sequential = tfd.JointDistributionSequential(
+      [flow, lambda x: tfd.Normal(tf.reduce_sum(x, -1), 1.)])
+  named = tfd.JointDistributionNamed(
+      dict(x=flow, y=lambda x: tfd.Normal(tf.reduce_sum(x, -1), 1.)))
+
+  @tfd.JointDistributionCoroutineAutoBatched
+  def coroutine():
+    x = yield flow
+    yield tfd.Normal(tf.reduce_sum(x, -1), 1.)
+
+  for joint, value in ((sequential, [x, y]), (named, dict(x=x, y=y)),
+                       (coroutine, [x, y])):
+    np.testing.assert_allclose(joint.log_prob(value), expected, rtol=1e-5)
+    draw = joint.sample(seed=(1, 2))
+    assert np.isfinite(joint.log_prob(draw)).all()
+  mixture = tfd.Mixture(
+      tfd.Categorical(probs=[0.3, 0.7]),
+      [flow, tfd.MultivariateNormalDiag(tf.zeros(2), tf.ones(2))])
+  np.testing.assert_allclose(
+      mixture.log_prob(x),
+      np.logaddexp(np.log(0.3) + flow.log_prob(x),
+                   np.log(0.7) + mixture.components[1].log_prob(x)),
+      rtol=1e-5)
+  assert mixture.sample(3, seed=(3, 4)).shape == [3, 2]

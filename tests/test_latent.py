@@ -52,10 +52,8 @@ def test_resampling_finer_scales_changes_only_their_latents(dist):
   images = _images(2)
   pixels = latent.resample_scales(dist, images, keep=1, temperature=0.5,
                                   seed=4)
-  parts = tfp_realnvp.bijectors.split_scales(
-      dist.bijector.inverse(pixels), 2)
-  original = tfp_realnvp.bijectors.split_scales(
-      latent.encode(dist, images), 2)
+  parts = dist.bijector.split_latent(dist.bijector.inverse(pixels))
+  original = dist.bijector.split_latent(latent.encode(dist, images))
   np.testing.assert_allclose(parts[1], original[1], atol=1e-3)
   assert np.abs(parts[0] - original[0]).max() > 0.1
   with pytest.raises(ValueError, match=r'\[0, 2\]'):
@@ -77,11 +75,22 @@ def test_latents_of_samples_have_the_temperature_as_scale(untrained,
   assert float(tf.math.reduce_std(z)) == pytest.approx(temperature, rel=0.06)
 
 
-def test_zero_temperature_gives_the_mode_and_seeds_repeat(untrained):
+def test_low_temperature_nears_the_mode_and_seeds_repeat(untrained):
   # The untrained flow is the logit transform; its centre is pixel 128.
-  np.testing.assert_allclose(latent.sample(untrained, 2, 0.), 128.,
+  np.testing.assert_allclose(latent.sample(untrained, 2, 1e-6), 128.,
                              rtol=1e-5)
   np.testing.assert_array_equal(latent.sample(untrained, 3, seed=7),
                                 latent.sample(untrained, 3, seed=7))
   assert not np.array_equal(latent.sample(untrained, 3, seed=7),
                             latent.sample(untrained, 3, seed=8))
+
+
+@pytest.mark.parametrize('temperature', [0., -1., float('nan'), float('inf')])
+def test_temperatures_that_are_not_finite_and_positive_are_rejected(
+    untrained, dist, temperature):
+  with pytest.raises(ValueError, match='temperature must be a finite number'):
+    latent.sample(untrained, 2, temperature)
+  with pytest.raises(ValueError, match='temperature must be a finite number'):
+    latent.resample_scales(dist, _images(1), keep=1, temperature=temperature)
+  with pytest.raises(tf.errors.InvalidArgumentError, match='temperature'):
+    latent.sample(untrained, 2, tf.constant(temperature))

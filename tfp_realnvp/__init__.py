@@ -2,6 +2,7 @@
 
 from tfp_realnvp import bijectors
 from tfp_realnvp import networks
+from tfp_realnvp.config import Architecture
 from tfp_realnvp.distributions import bits_per_dim
 from tfp_realnvp.distributions import real_nvp_distribution
 from tfp_realnvp.distributions import real_nvp_vector_distribution

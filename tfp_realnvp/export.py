@@ -24,7 +24,8 @@ but not the bits/dim measured with uniform noise. Decoding floors and clips to
 images. `z` is the flow's latent (every scale, laid out like the image)
 flattened row-major. Batch normalization uses its running averages. A wrong
 dtype or shape fails with an error naming the expected one; a NaN or infinite
-`z` or `temperature` fails (InvalidArgumentError) instead of returning images.
+`z`, or a `temperature` that is not a finite number > 0, fails
+(InvalidArgumentError) instead of returning images.
 
 The graphs are traced at export time; loading needs TensorFlow only (no
 tfp_realnvp, TensorFlow Probability or Keras).
@@ -76,8 +77,7 @@ class Servable(tf.Module):
         tf.TensorSpec([], tf.int32, name='seed')])
     def sample(num_samples, temperature, seed):
       # Checked in this order, before any work: one error names the problem.
-      temperature = tf.debugging.assert_all_finite(
-          temperature, 'sample: temperature must be finite')
+      temperature = latent.check_temperature(temperature)
       with tf.control_dependencies([temperature]):
         checked_num = tf.debugging.assert_non_negative(
             num_samples, message='sample: num_samples must be >= 0')

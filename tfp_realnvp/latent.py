@@ -1,17 +1,16 @@
 """The latent space: encode, decode, temperature, manifolds, per-scale latents.
 
-The latent `z` of an image has the image's shape; `bijectors.split_scales`
-splits it into what each scale factored out (finest first).
+The latent `z` of an image has the image's shape; the flow's
+`split_latent` splits it into what each scale factored out (finest first).
 """
 
 import math
 
 import tensorflow as tf
 
-from tfp_realnvp import bijectors
 
 __all__ = ['encode', 'decode', 'to_uint8', 'sample', 'manifold',
-           'resample_scales', 'num_scales']
+           'resample_scales', 'check_temperature']
 
 
 def to_uint8(pixels):
@@ -42,6 +41,23 @@ def decode(dist, z, **bijector_kwargs):
   return to_uint8(dist.bijector.forward(z, **bijector_kwargs))
 
 
+def check_temperature(temperature):
+  """`temperature`, if it is a finite number > 0; otherwise an error.
+
+  A Python number raises ValueError; a tensor, InvalidArgumentError when it
+  is evaluated.
+  """
+  message = 'temperature must be a finite number > 0'
+  if tf.is_tensor(temperature):
+    with tf.control_dependencies(
+        [tf.debugging.assert_positive(temperature, message)]):
+      return tf.debugging.assert_all_finite(temperature, message)
+  if not (isinstance(temperature, (int, float)) and
+          math.isfinite(temperature) and temperature > 0):
+    raise ValueError(f'{message}; got {temperature!r}.')
+  return temperature
+
+
 def sample(dist, num, temperature=1., seed=0, **bijector_kwargs):
   """`num` float images, `bijector.forward(z)`, `z ~ N(0, temperature^2 I)`.
 
@@ -49,6 +65,7 @@ def sample(dist, num, temperature=1., seed=0, **bijector_kwargs):
   come from a stateless RNG: the same seed gives the same latents, so samples
   of successive checkpoints compare.
   """
+  temperature = check_temperature(temperature)
   shape = [num, *dist.event_shape]
   z = temperature * tf.random.stateless_normal(shape, seed=[seed, 0],
                                                dtype=dist.dtype)
@@ -78,11 +95,6 @@ def manifold(z1, z2, z3, z4, size=8):
   return tf.tensordot(weights, latents, axes=[[-1], [0]])
 
 
-def num_scales(flow):
-  """Scales of a `multi_scale_real_nvp` flow: one more than its factor-outs."""
-  return 1 + sum(isinstance(m, bijectors.FactorOut) for m in flow.submodules)
-
-
 def resample_scales(dist, images, keep, temperature=1., seed=None):
   """Keeps the `keep` coarsest scales' latents of images; resamples the rest.
 
@@ -91,10 +103,12 @@ def resample_scales(dist, images, keep, temperature=1., seed=None):
   to the number of scales, the images come back exactly (at bin centres).
   Returns float pixels.
   """
-  scales = num_scales(dist.bijector)
+  temperature = check_temperature(temperature)
+  flow = dist.bijector
+  scales = len(flow.scales)
   if not 0 <= keep <= scales:
     raise ValueError(f'keep must lie in [0, {scales}]; got {keep}.')
-  parts = bijectors.split_scales(encode(dist, images), scales)
+  parts = flow.split_latent(encode(dist, images))
   seeds = tf.random.split(
       tf.constant([0, 0] if seed is None else [seed, 0], tf.int32),
       len(parts))
@@ -102,5 +116,5 @@ def resample_scales(dist, images, keep, temperature=1., seed=None):
       temperature * tf.random.stateless_normal(tf.shape(part), seed=s,
                                                dtype=part.dtype)
       for part, s in zip(parts[:scales - keep], seeds)]
-  z = bijectors.merge_scales(resampled + parts[scales - keep:])
-  return dist.bijector.forward(z)
+  z = flow.merge_latent(resampled + parts[scales - keep:])
+  return flow.forward(z)

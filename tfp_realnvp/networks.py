@@ -83,12 +83,12 @@ class WeightNormConv2D(tf_keras.layers.Layer):
 
 
 class ResNet(tf_keras.layers.Layer):
-  """Deep residual network computing `(log_scale, shift)` for a coupling.
+  """Deep residual network computing `(shift, log_scale)` for a coupling.
 
   ```none
   h = conv(x)
   h = h + conv(relu(conv(relu(h))))      # num_blocks times
-  log_scale, shift = split(conv_out(relu(h)))
+  shift, log_scale = split(conv_out(relu(h)))
   log_scale = scale * tanh(log_scale)    # bounded, with a learned scale
   ```
 
@@ -138,8 +138,8 @@ class ResNet(tf_keras.layers.Layer):
     h = self.condition(self.conv_in(x), conditional_input)
     for conv_a, conv_b in self.blocks:
       h += conv_b(tf.nn.relu(conv_a(tf.nn.relu(h))))
-    log_scale, shift = tf.split(self.conv_out(tf.nn.relu(h)), 2, axis=-1)
-    return self.scale * tf.tanh(log_scale), shift
+    shift, log_scale = tf.split(self.conv_out(tf.nn.relu(h)), 2, axis=-1)
+    return shift, self.scale * tf.tanh(log_scale)
 
 
 class _Conv2D(tf_keras.layers.Conv2D):
@@ -150,7 +150,7 @@ class _Conv2D(tf_keras.layers.Conv2D):
 
 
 class MLP(tf_keras.layers.Layer):
-  """Fully connected `(log_scale, shift)` network for vector couplings."""
+  """Fully connected `(shift, log_scale)` network for vector couplings."""
 
   def __init__(self, event_size, hidden_units=(64, 64), num_classes=None,
                **kwargs):
@@ -184,8 +184,8 @@ class MLP(tf_keras.layers.Layer):
       h = layer(h)
       if i == 0:
         h = self.condition(h, conditional_input)
-    log_scale, shift = tf.split(self.out(h), 2, axis=-1)
-    return self.scale * tf.tanh(log_scale), shift
+    shift, log_scale = tf.split(self.out(h), 2, axis=-1)
+    return shift, self.scale * tf.tanh(log_scale)
 
 
 class _Condition(tf_keras.layers.Layer):

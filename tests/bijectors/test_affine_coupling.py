@@ -1,10 +1,14 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from tfp_realnvp import bijectors
 from tfp_realnvp import networks
+from tests import bijector_checks
 from tests import flow_testing
+
+tfb = tfp.bijectors
 
 
 def _coupling(mask, channels, dtype=tf.float64, seed=0):
@@ -14,58 +18,84 @@ def _coupling(mask, channels, dtype=tf.float64, seed=0):
 
 
 MASKS = [
-    ('checkerboard0', lambda: bijectors.checkerboard_mask(8, 8, parity=0)),
-    ('checkerboard1', lambda: bijectors.checkerboard_mask(8, 8, parity=1)),
+    ('checkerboard0', lambda: bijectors.checkerboard_mask(4, 4, parity=0)),
+    ('checkerboard1', lambda: bijectors.checkerboard_mask(4, 4, parity=1)),
     ('channel0', lambda: bijectors.channel_mask(4, parity=0)),
     ('channel1', lambda: bijectors.channel_mask(4, parity=1)),
 ]
 
 
+def _x(shape, seed=1, dtype=tf.float64):
+  return tf.random.stateless_normal(shape, seed=[seed, 2], dtype=dtype)
+
+
 @pytest.mark.parametrize('name,make_mask', MASKS)
 def test_log_det_matches_brute_force_jacobian(name, make_mask):
   coupling = _coupling(make_mask(), channels=4)
-  x = tf.random.stateless_normal([3, 8, 8, 4], seed=[1, 2], dtype=tf.float64)
-  expected = flow_testing.brute_force_log_det(coupling.forward, x)
-  fldj = coupling.forward_log_det_jacobian(tf.identity(x), event_ndims=3)
-  np.testing.assert_allclose(fldj, expected, rtol=1e-6)
+  fldj = bijector_checks.assert_log_det_is_brute_force(
+      coupling, _x([3, 4, 4, 4]), event_ndims=3)
   assert np.abs(fldj).min() > 1e-3  # the weights really are non-identity
-  y = coupling.forward(x)
-  ildj = coupling.inverse_log_det_jacobian(tf.identity(y), event_ndims=3)
-  np.testing.assert_allclose(ildj, -fldj, rtol=1e-6)
+
+
+@bijector_checks.REGIMES
+@pytest.mark.parametrize('name,make_mask', MASKS[::2])
+def test_bijective_and_finite(regime, name, make_mask):
+  coupling = _coupling(make_mask(), channels=4, dtype=tf.float32)
+  bijector_checks.assert_bijective_and_finite(
+      coupling, _x([2, 4, 4, 4], 3, tf.float32), _x([2, 4, 4, 4], 4, tf.float32),
+      event_ndims=3, regime=regime, rtol=1e-4, atol=1e-5)
+
+
+def test_sample_shapes_and_batch_shape():
+  coupling = _coupling(bijectors.checkerboard_mask(4, 4), channels=2)
+  bijector_checks.assert_sample_shapes(coupling, _x([4, 4, 2]), 3)
 
 
 @pytest.mark.parametrize('name,make_mask', MASKS)
-def test_masked_half_passes_through(name, make_mask):
+def test_masked_half_passes_through_and_forward_is_generative(name, make_mask):
   mask = make_mask()
   coupling = _coupling(mask, channels=4)
-  x = tf.random.stateless_normal([2, 8, 8, 4], seed=[3, 4], dtype=tf.float64)
-  y = coupling.forward(x)
-  b = np.broadcast_to(mask, x.shape[1:]).astype(bool)
-  np.testing.assert_array_equal(y.numpy()[:, b], x.numpy()[:, b])
-  assert np.abs(y.numpy()[:, ~b] - x.numpy()[:, ~b]).max() > 1e-3
+  z = _x([2, 4, 4, 4], 3)
+  x = coupling.forward(z)
+  shift, log_scale = coupling.shift_and_log_scale_fn(z * mask)
+  b = np.broadcast_to(mask, z.shape[1:]).astype(bool)
+  np.testing.assert_array_equal(x.numpy()[:, b], z.numpy()[:, b])
+  expected = z * tf.exp(log_scale) + shift  # tfb.RealNVP's forward
+  np.testing.assert_allclose(x.numpy()[:, ~b], expected.numpy()[:, ~b],
+                             rtol=1e-12)
+  assert np.abs(x.numpy()[:, ~b] - z.numpy()[:, ~b]).max() > 1e-3
 
 
-def test_inverse_recomputes_exactly_float32():
-  coupling = _coupling(bijectors.checkerboard_mask(32, 32), 3, tf.float32)
-  x = tf.random.stateless_normal([4, 32, 32, 3], seed=[5, 6])
-  y = coupling.forward(x)
-  # tf.identity defeats the bijector cache, so the inverse really runs.
-  x_again = coupling.inverse(tf.identity(y))
-  assert np.abs(x_again - x).max() <= 1e-5
-  assert np.abs(y - x).max() > 1e-2
+@pytest.mark.parametrize('num_masked', [2, 3])
+def test_agrees_with_tfp_real_nvp(num_masked):
+  size = 5
+  net = flow_testing.perturb(
+      networks.MLP(size, hidden_units=[16], dtype=tf.float64), scale=0.5)
 
+  def shift_and_log_scale(x_masked, output_units):
+    # tfb.RealNVP passes the first num_masked entries; ours the masked event.
+    padded = tf.pad(x_masked, [[0, 0], [0, size - num_masked]])
+    shift, log_scale = net(padded)
+    return shift[..., num_masked:], log_scale[..., num_masked:]
 
-def test_vector_coupling_with_half_mask():
-  net = networks.MLP(5, hidden_units=[16], dtype=tf.float64)
-  coupling = flow_testing.perturb(bijectors.AffineCoupling(
-      bijectors.half_mask(5, parity=1), net, dtype=tf.float64), scale=0.5)
-  assert coupling.forward_min_event_ndims == 1
-  x = tf.random.stateless_normal([6, 5], seed=[7, 8], dtype=tf.float64)
-  expected = flow_testing.brute_force_log_det(coupling.forward, x)
-  np.testing.assert_allclose(
-      coupling.forward_log_det_jacobian(x, event_ndims=1), expected, rtol=1e-6)
-  np.testing.assert_allclose(
-      coupling.inverse(tf.identity(coupling.forward(x))), x, atol=1e-12)
+  theirs = tfb.RealNVP(num_masked=num_masked,
+                       shift_and_log_scale_fn=shift_and_log_scale)
+  mask = (np.arange(size) < num_masked).astype(np.float64)
+
+  def ours_fn(x_masked):  # zero where the mask passes x through
+    return [tf.pad(t, [[0, 0], [num_masked, 0]])
+            for t in shift_and_log_scale(x_masked[..., :num_masked], None)]
+
+  ours = bijectors.AffineCoupling(mask, ours_fn, dtype=tf.float64)
+  x = _x([6, size], 5)
+  for method in ('forward', 'inverse'):
+    np.testing.assert_allclose(getattr(ours, method)(tf.identity(x)),
+                               getattr(theirs, method)(tf.identity(x)),
+                               rtol=1e-6, atol=1e-12)
+    ldj = f'{method}_log_det_jacobian'
+    np.testing.assert_allclose(getattr(ours, ldj)(tf.identity(x), 1),
+                               getattr(theirs, ldj)(tf.identity(x), 1),
+                               rtol=1e-6)
 
 
 def test_half_mask_splits_odd_sizes():
@@ -80,16 +110,18 @@ def test_masks_are_complementary_checkerboards():
   assert a[0, 0] == 1 and a[0, 1] == 0 and a[1, 0] == 0 and a[1, 1] == 1
 
 
-def test_condition_kwargs_reach_the_network():
+def test_declared_kwargs_reach_the_network():
   seen = []
 
   def shift_and_log_scale(x, label):
     seen.append(label)
     return tf.zeros_like(x), tf.ones_like(x) * label
 
-  coupling = bijectors.AffineCoupling(bijectors.half_mask(2), shift_and_log_scale)
-  y = coupling.forward(tf.zeros([1, 2]), label=3.)
-  np.testing.assert_allclose(y, [[0., 3.]])
+  coupling = bijectors.AffineCoupling(bijectors.half_mask(2),
+                                      shift_and_log_scale)
+  assert coupling.kwarg_names == {'label'}
+  y = coupling.forward(tf.zeros([1, 2]) + 1., label=3.)
+  np.testing.assert_allclose(y, [[1., np.exp(3.)]])
   assert seen == [3.]
 
 

@@ -83,7 +83,7 @@ def test_evaluate_matches_an_in_process_computation(model_dir):
   result = run('evaluate', f'--model_dir={model_dir}', '--batch_size=100')
   lines = result.stdout.strip().splitlines()
   bits, stderr, n = LAST_LINE.fullmatch(lines[-1]).groups()
-  roundtrip = float(re.search(r'logit space\): (\S+)', lines[-2]).group(1))
+  roundtrip = float(re.search(r'\(pixels\): (\S+)', lines[-2]).group(1))
   assert int(n) == 500 and 0 <= roundtrip < 1e-3
 
   model, _ = training.load_model(model_dir)
@@ -101,6 +101,23 @@ def test_sample_writes_a_grid_of_the_requested_size(model_dir, tmp_path):
   run('sample', f'--model_dir={model_dir[0]}', '--num=6', f'--out={out}')
   image = Image.open(out)
   assert image.size == (3 * 28, 2 * 28) and image.mode == 'L'
+
+
+@pytest.mark.parametrize('program, flags, bad', [
+    ('sample', ['--temperature=0', '--out={out}/s.png'], 0.),
+    ('sample', ['--temperature=nan', '--out={out}/s.png'], float('nan')),
+    ('latent_figures', ['--temperatures=0.5,-1', '--out_dir={out}'], -1.),
+    ('latent_figures', ['--temperatures=inf', '--out_dir={out}'],
+     float('inf')),
+])
+def test_a_bad_temperature_is_a_one_line_error(model_dir, tmp_path, program,
+                                               flags, bad):
+  result = run(program, f'--model_dir={model_dir[0]}',
+               *(f.format(out=tmp_path) for f in flags), check=False)
+  assert result.returncode != 0 and 'Traceback' not in result.stderr
+  assert result.stderr.strip().splitlines()[-1] == (
+      f'error: temperature must be a finite number > 0; got {bad!r}.')
+  assert not list(tmp_path.iterdir())
 
 
 def test_unwritable_model_dir_fails_before_training(tmp_path):

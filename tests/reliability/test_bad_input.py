@@ -6,13 +6,18 @@ The contract, for a float32 `real_nvp_distribution`:
 - tf.Tensors of another dtype: ValueError naming float32 (`encode` takes any
   real or integer dtype: it casts 8-bit values);
 - `log_prob`/`encode` of NaN, infinite or out-of-support values: with
-  `validate_args=True`, InvalidArgumentError naming the support [0, 256);
-  without, unchecked (NaN and inf give NaN; other values give numbers that
-  are not densities);
-- `decode` of NaN or infinite latents: InvalidArgumentError naming z.
+  `validate_args=True`, InvalidArgumentError naming the support, the logit
+  transform's `(lower, upper)` (about (-14.2, 270.2)), and the pixel values
+  [0, 256) it holds; without, unchecked (NaN and inf give NaN; other values
+  give numbers that are not densities);
+- `decode` of NaN or infinite latents: InvalidArgumentError naming z;
+- `sample` at a temperature that is not a finite number > 0: ValueError
+  naming the temperature.
 The SavedModel takes uint8 images (always in the support) and checks dtype,
-shape, and that `z` and `temperature` are finite.
+shape, that `z` is finite and that `temperature` is a finite number > 0.
 """
+
+import re
 
 from hypothesis import given
 from hypothesis import settings
@@ -23,17 +28,21 @@ import pytest
 import tensorflow as tf
 
 from tests import flow_testing
+from tfp_realnvp import bijectors
 from tfp_realnvp import distributions
 from tfp_realnvp import export
 from tfp_realnvp import latent
 
 SHAPE = (4, 4, 1)
-SUPPORT = r'\[0, 256\)'
+LOWER, UPPER = bijectors.LogitTransform(num_bits=8).support
+SUPPORT = re.escape(f'support ({LOWER:g}, {UPPER:g})') + r'.*\[0, 256\)'
 few = settings(max_examples=15, deadline=None)
 batch_shapes = hnp.array_shapes(min_dims=0, max_dims=2, min_side=0,
                                 max_side=3)
-bad_values = st.sampled_from([np.nan, np.inf, -np.inf, -1e-3, -7., 256.,
-                              1e9])
+bad_values = st.sampled_from([np.nan, np.inf, -np.inf, LOWER - 1e-2,
+                              LOWER - 7., UPPER + 1e-2, 1e9])
+TEMPERATURE = 'temperature must be a finite number > 0'
+bad_temperatures = [0., -0.5, np.nan, np.inf, -np.inf]
 
 
 def dist(validate_args):
@@ -140,8 +149,14 @@ def test_decode_of_nonfinite_latents_raises_naming_z(dists, batch_shape, bad,
 
 
 @few
-@given(num=st.integers(-3, 4), temperature=st.floats(0, 2))
+@given(num=st.integers(-3, 4),
+       temperature=st.one_of(st.floats(0, 2),
+                             st.sampled_from(bad_temperatures)))
 def test_sample_shapes_or_a_named_error(dists, num, temperature):
+  if not (np.isfinite(temperature) and temperature > 0):
+    with pytest.raises(ValueError, match=TEMPERATURE):
+      latent.sample(dists[1], num, temperature)
+    return
   if num < 0:
     with pytest.raises(tf.errors.InvalidArgumentError, match='must be >= 0'):
       latent.sample(dists[1], num, temperature)
@@ -191,15 +206,14 @@ def test_served_decode_of_nonfinite_z_raises_naming_z(served, n, bad, data):
 @pytest.mark.slow
 @few
 @given(num=st.integers(-2, 3),
-       temperature=st.sampled_from([0., 0.7, 1., np.nan, np.inf, -np.inf]))
+       temperature=st.sampled_from([0.7, 1., *bad_temperatures]))
 def test_served_sample_is_8_bit_or_a_named_error(served, num, temperature):
   call = lambda: served['sample'](
       num_samples=tf.constant(num), temperature=tf.constant(temperature,
                                                             tf.float32),
       seed=tf.constant(0))['images']
-  if not np.isfinite(temperature):
-    with pytest.raises(tf.errors.InvalidArgumentError,
-                       match='temperature must be finite'):
+  if not (np.isfinite(temperature) and temperature > 0):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=TEMPERATURE):
       call()
   elif num < 0:
     with pytest.raises(tf.errors.InvalidArgumentError, match='must be >= 0'):

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 ARGS = [*TINY, '--epochs=5', '--deterministic', '--seed=3']
 # Metric accumulators end with the validation pass, whose noise is drawn
 # anew in each process: they are logs, not state that training reads.
-METRICS = ('model/bits_per_dim/', 'model/loss_tracker/')
+METRICS = ('model/score_tracker/', 'model/loss_tracker/')
 
 
 def weights(model_dir):

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from tfp_realnvp import config
 from tfp_realnvp.training import model as model_lib
 
 SHAPE = (8, 8, 1)
@@ -18,8 +19,9 @@ GLOBAL_BATCH = 16
 
 def build(strategy, batch_norm, optimizer, weights=None):
   with strategy.scope():
-    model = model_lib.FlowModel(SHAPE, num_scales=1, num_res_blocks=1,
-                                num_filters=4, batch_norm=batch_norm)
+    model = model_lib.FlowModel(config.Architecture(
+        SHAPE, num_scales=1, num_res_blocks=1, num_filters=4,
+        batch_norm=batch_norm))
     model.compile(optimizer, run_eagerly=True)  # Eager: tracing is slower.
     model(tf.zeros([1, *SHAPE]))  # Builds the coupling networks.
     if weights is not None:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfp_realnvp import config
 from tfp_realnvp import training
 from tfp_realnvp.training import presets
 
@@ -12,8 +13,9 @@ TINY = dict(num_scales=1, num_res_blocks=1, num_filters=4, batch_size=16,
 
 
 def test_conditional_model_scores_each_image_under_its_label():
-  model = training.FlowModel([4, 4, 1], num_scales=1, num_res_blocks=1,
-                             num_filters=4, num_classes=10)
+  model = training.FlowModel(config.Architecture(
+      (4, 4, 1), num_scales=1, num_res_blocks=1, num_filters=4,
+      num_classes=10))
   x = tf.random.stateless_uniform([3, 4, 4, 1], seed=[1, 1], maxval=256.)
   for net in model.distribution.bijector.submodules:
     if hasattr(net, 'condition') and net.condition.num_classes:
@@ -42,7 +44,7 @@ def test_train_evaluate_and_sample_a_label(tmp_path):
   result = training.train('mnist', tmp_path, steps_per_epoch=3, verbose=0,
                           conditional=True, **TINY)
   assert np.isfinite(result.bits_per_dim)
-  assert presets.Config.load(tmp_path).num_classes == 10
+  assert presets.Config.load(tmp_path).architecture.num_classes == 10
   evaluation = training.evaluate(tmp_path)
   assert np.isfinite(evaluation.bits_per_dim)
   out = training.sample(tmp_path, tmp_path / 'threes.png', num=4, label=3)

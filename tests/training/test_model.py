@@ -1,21 +1,24 @@
-"""FlowModel: the training loss, inference-mode evaluation, skipped steps."""
+"""The training step (DistributionModel) and FlowModel: the loss,
+inference-mode evaluation, skipped steps."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras
 
+from tfp_realnvp import config
 from tfp_realnvp import distributions
 from tfp_realnvp import networks
 from tfp_realnvp.training import model as model_lib
 
 SHAPE = (8, 8, 1)
+TINY = config.Architecture(SHAPE, num_scales=1, num_res_blocks=1,
+                           num_filters=4)
 
 
 def tiny_model(l2=5e-5):
   """Eager by default: tracing the flow's graph takes far longer than a step."""
-  model = model_lib.FlowModel(SHAPE, num_scales=1, num_res_blocks=1,
-                              num_filters=4, l2=l2)
+  model = model_lib.FlowModel(TINY, l2=l2)
   model.compile(tf_keras.optimizers.Adam(1e-2, global_clipnorm=100.),
                 run_eagerly=True)
   return model
@@ -58,7 +61,7 @@ def test_training_lowers_bits_per_dim():
   first = float(step(x)['bits_per_dim'])
   for _ in range(3):
     step(x)
-  model.bits_per_dim.reset_state()
+  model.reset_metrics()
   assert float(step(x)['bits_per_dim']) < first
 
 
@@ -93,3 +96,21 @@ def test_test_step_uses_running_averages_and_leaves_them():
     np.testing.assert_array_equal(a, b)
   assert float(logs['bits_per_dim']) != pytest.approx(
       float(tf.reduce_mean(model(x, training=True))), rel=1e-4)
+
+
+def test_any_distribution_trains_on_its_negative_log_likelihood():
+  dist = distributions.real_nvp_vector_distribution(2, num_couplings=2,
+                                                    hidden_units=(8,))
+  model = model_lib.DistributionModel(dist)
+  model.compile(tf_keras.optimizers.Adam(1e-2), run_eagerly=True)
+  x = tf.random.stateless_normal([64, 2], [0, 0]) * [2., 0.5] + 1.
+  np.testing.assert_allclose(model(x), -dist.log_prob(x), rtol=1e-6)
+  before = -float(tf.reduce_mean(dist.log_prob(x)))
+  first = float(model.train_step(x)['nll'])
+  assert first == pytest.approx(before, rel=1e-5)  # Scored before the update.
+  for _ in range(10):
+    model.train_step(x)
+  model.reset_metrics()
+  logs = model.train_step(x)
+  assert set(logs) == {'loss', 'nll'}
+  assert float(logs['loss']) == float(logs['nll']) < first

@@ -1,9 +1,12 @@
 """Presets: one per dataset, the paper's values, overridable; saved configs."""
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 
+from tfp_realnvp import config as config_lib
 from tfp_realnvp import data
 from tfp_realnvp.training import presets
 
@@ -13,12 +16,15 @@ NPZ = Path(__file__).resolve().parents[2] / 'testdata' / 'mnist_train4500.npz'
 @pytest.mark.parametrize('name', data.DATASET_NAMES)
 def test_every_dataset_has_a_preset_whose_scales_fit_its_images(name):
   config = presets.make_config(name, NPZ if name == 'npz' else None)
-  height, width, _ = config.image_shape
-  halvings = 2 ** (config.preset.num_scales - 1)
+  architecture = config.architecture
+  assert architecture.event_shape == tuple(
+      data.image_shape(name, NPZ if name == 'npz' else None))
+  height, width, _ = architecture.event_shape
+  halvings = 2 ** (architecture.num_scales - 1)
   assert height % halvings == 0 and width % halvings == 0
-  assert config.preset.learning_rate == 1e-3
-  assert config.preset.l2 == 5e-5
-  assert config.preset.clip_norm == 100.
+  assert config.training.learning_rate == 1e-3
+  assert config.training.l2 == 5e-5
+  assert config.training.clip_norm == 100.
 
 
 @pytest.mark.parametrize('name, values', [
@@ -29,24 +35,45 @@ def test_every_dataset_has_a_preset_whose_scales_fit_its_images(name):
     ('lsun_bedroom', (5, 2, 32, 64)),
 ])
 def test_paper_hyperparameters(name, values):
-  preset = presets.make_config(name).preset
-  assert (preset.num_scales, preset.num_res_blocks, preset.num_filters,
-          preset.batch_size) == values
+  config = presets.make_config(name)
+  a = config.architecture
+  assert (a.num_scales, a.num_res_blocks, a.num_filters,
+          config.training.batch_size) == values
+  assert a.batch_norm and a.num_bits == 8 and a.network_dtype is None
 
 
 def test_last_scale_is_4x4_or_as_small_as_the_image_allows():
   for name in ('imagenet32', 'imagenet64', 'celeba'):
-    config = presets.make_config(name)
-    assert config.image_shape[0] // 2 ** (config.preset.num_scales - 1) == 4
-  mnist = presets.make_config('mnist')
-  assert 28 // 2 ** (mnist.preset.num_scales - 1) == 7
+    a = presets.make_config(name).architecture
+    assert a.event_shape[0] // 2 ** (a.num_scales - 1) == 4
+  mnist = presets.make_config('mnist').architecture
+  assert 28 // 2 ** (mnist.num_scales - 1) == 7
 
 
 def test_overrides_replace_preset_values_and_none_keeps_them():
-  config = presets.make_config('mnist', num_filters=8, epochs=None, seed=3)
-  assert config.preset.num_filters == 8
-  assert config.preset.epochs == presets.PRESETS['mnist'].epochs
+  config = presets.make_config('mnist', num_filters=8, epochs=None, seed=3,
+                               precision='bf16')
+  assert config.architecture.num_filters == 8
+  assert config.architecture.network_dtype == 'mixed_bfloat16'
+  assert config.training.epochs == presets.PRESETS['mnist'].training.epochs
   assert config.seed == 3
+
+
+def test_unknown_or_invalid_hyperparameters_fail_naming_them():
+  with pytest.raises(TypeError, match='num_filter'):
+    presets.make_config('mnist', num_filter=8)
+  with pytest.raises(ValueError, match='precision'):
+    presets.make_config('mnist', precision='fp8')
+  with pytest.raises(ValueError, match='num_scales'):  # 28 / 2**3 is not whole.
+    presets.make_config('mnist', num_scales=4)
+
+
+def test_presets_hold_architecture_fields_but_the_event_shape():
+  fields = {f.name for f in dataclasses.fields(config_lib.Architecture)}
+  for preset in presets.PRESETS.values():
+    assert set(preset.architecture) <= fields - {'event_shape'}
+  with pytest.raises(TypeError, match='event_shape'):
+    presets.Preset({'event_shape': (8, 8, 1)})
 
 
 def test_config_round_trips_through_model_dir(tmp_path):
@@ -54,6 +81,10 @@ def test_config_round_trips_through_model_dir(tmp_path):
   config.save(tmp_path)
   assert presets.Config.load(tmp_path) == config
   assert [p.name for p in tmp_path.iterdir()] == [presets.CONFIG_FILE]
+  # The architecture is saved as `Architecture.to_dict()`.
+  saved = json.loads((tmp_path / presets.CONFIG_FILE).read_text())
+  assert config_lib.Architecture.from_dict(saved['architecture']) == (
+      config.architecture)
 
 
 def test_loading_a_config_from_elsewhere_names_the_file(tmp_path):
@@ -63,6 +94,6 @@ def test_loading_a_config_from_elsewhere_names_the_file(tmp_path):
 
 def test_override_keeps_the_architecture():
   config = presets.make_config('mnist')
-  assert config.override(epochs=20, num_filters=None).preset.epochs == 20
+  assert config.override(epochs=20, num_filters=None).training.epochs == 20
   with pytest.raises(ValueError, match='num_filters'):
-    config.override(num_filters=config.preset.num_filters + 1)
+    config.override(num_filters=config.architecture.num_filters + 1)

@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
+from tfp_realnvp import config as config_lib
 from tfp_realnvp.training import experiment
 from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
@@ -36,16 +37,19 @@ def test_make_and_write_dir_of_the_default_strategy(tmp_path):
 def test_precision_is_saved_and_rebuilt(tmp_path):
   presets.make_config('mnist', precision='bf16').save(tmp_path)
   config = presets.Config.load(tmp_path)
-  assert experiment.build_model(config).network_dtype == 'mixed_bfloat16'
+  model = experiment.build_model(config)
+  assert model.architecture.network_dtype == 'mixed_bfloat16'
+  coupling = model.distribution.bijector.scales[0].checkerboard[0]
+  assert coupling.shift_and_log_scale_fn.compute_dtype == 'bfloat16'
   with pytest.raises(ValueError, match='precision'):
     config.override(precision='fp32')
 
 
 @pytest.mark.parametrize('precision', ['bf16', 'fp16'])
 def test_mixed_precision_training_has_a_finite_float32_loss(precision):
-  model = model_lib.FlowModel(
+  model = model_lib.FlowModel(config_lib.Architecture(
       (8, 8, 1), num_scales=1, num_res_blocks=1, num_filters=4,
-      network_dtype=strategies.PRECISIONS[precision])
+      network_dtype=strategies.PRECISIONS[precision]))
   model.compile(tf_keras.optimizers.Adam(1e-2), run_eagerly=True)
   assert isinstance(model.optimizer,
                     tf_keras.mixed_precision.LossScaleOptimizer) == (

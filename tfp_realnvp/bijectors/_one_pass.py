@@ -4,7 +4,21 @@ from tensorflow_probability.python.bijectors import bijector
 from tensorflow_probability.python.internal import cache_util
 
 
-class OnePassBijector(bijector.Bijector):
+class IdentityEquality:
+  """Bijectors that hold networks and variables: only the same object is equal.
+
+  TFP's default hashes every parameter, recursively, on each cache lookup,
+  which for a whole flow costs seconds per call.
+  """
+
+  def __hash__(self):
+    return id(self)
+
+  def __eq__(self, other):
+    return self is other
+
+
+class OnePassBijector(IdentityEquality, bijector.Bijector):
   """Base for bijectors that compute `y` and its log-det together.
 
   `tfb.RealNVP` runs its network once in `_forward` and again in
@@ -49,12 +63,3 @@ class OnePassBijector(bijector.Bijector):
 
   def _inverse_log_det_jacobian(self, y, **kwargs):
     return self._one_pass_inverse(y, **kwargs)[1]['ildj']
-
-  # These bijectors hold networks and variables, so only the same object is
-  # the same bijector. TFP's default hashes every parameter, recursively, on
-  # each cache lookup, which for a whole flow costs seconds per call.
-  def __hash__(self):
-    return id(self)
-
-  def __eq__(self, other):
-    return self is other

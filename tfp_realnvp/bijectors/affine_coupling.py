@@ -1,5 +1,7 @@
 """Affine coupling with a binary mask (Dinh et al. 2017, eqs. 6-9)."""
 
+import inspect
+
 import numpy as np
 import tensorflow as tf
 
@@ -24,8 +26,7 @@ def channel_mask(channels, parity=0):
   if channels % 2:
     raise ValueError(f'A channel mask needs an even number of channels; '
                      f'got {channels}.')
-  first = np.arange(channels) < channels // 2
-  return (first if parity == 0 else ~first).astype(np.float32)
+  return half_mask(channels, parity)
 
 
 def half_mask(event_size, parity=0):
@@ -37,26 +38,37 @@ def half_mask(event_size, parity=0):
   return (first if parity == 0 else ~first).astype(np.float32)
 
 
+def call_kwarg_names(fn):
+  """Keyword arguments that `fn` (a function or a Keras layer) accepts."""
+  signature = inspect.signature(getattr(fn, 'call', fn))
+  return frozenset(
+      name for i, (name, p) in enumerate(signature.parameters.items())
+      if i > 0 and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
 class AffineCoupling(_one_pass.OnePassBijector):
   """Real NVP's affine coupling layer with a binary mask `b`.
 
-  In the paper's direction (data to latent), which is this bijector's forward:
+  As in `tfb.RealNVP`, `forward` is the generative direction and `inverse`
+  the paper's f (data to latent):
 
   ```none
-  y = b * x + (1 - b) * (x * exp(s(b * x)) + t(b * x))
-  log|det dy/dx| = sum((1 - b) * s(b * x))
-  x = b * y + (1 - b) * (y - t(b * y)) * exp(-s(b * y))
+  shift, log_scale = shift_and_log_scale_fn(b * x)
+  forward:  y = b * x + (1 - b) * (x * exp(log_scale) + shift)
+  inverse:  x = b * y + (1 - b) * (y - shift) * exp(-log_scale)
+  log|det dy/dx| = sum((1 - b) * log_scale)
   ```
 
-  `b * y == b * x`, so the inverse calls the network on the same input as the
-  forward and is exactly as cheap. The Jacobian is triangular.
+  `b * y == b * x`, so both directions call the network on the same input.
+  The Jacobian is triangular. With `b` splitting a vector into its first
+  `num_masked` entries and the rest, this is `tfb.RealNVP(num_masked, ...)`.
 
-  `shift_and_log_scale_fn(masked_x, **condition_kwargs)` returns
-  `(log_scale, shift)`, each shaped like its input; for images it is called on
-  a rank-4 batch `[N, H, W, C]` (all batch dimensions folded into `N`), for
-  vectors on `[N, D]`. Keyword arguments given to `forward`/`inverse` (TFP's
-  `bijector_kwargs`) go to the network, which is how conditional models
-  receive their conditioning input.
+  `shift_and_log_scale_fn(masked_x, **kwargs)` returns `(shift, log_scale)`,
+  each shaped like its input; for images it is called on a rank-4 batch
+  `[N, H, W, C]` (all batch dimensions folded into `N`), for vectors on
+  `[N, D]`. The keyword arguments its signature names (for instance
+  `training` or `conditional_input`) are this bijector's `kwarg_names`: a
+  `Flow` routes those of its own keyword arguments to it.
 
   The mask's rank is the event rank: `checkerboard_mask(h, w)` ([h, w, 1]) and
   `channel_mask(c)` ([c]) broadcast against [h, w, c] images, so pass
@@ -68,7 +80,8 @@ class AffineCoupling(_one_pass.OnePassBijector):
   net = tfp_realnvp.networks.ResNet(channels=3, num_blocks=2, num_filters=32)
   coupling = AffineCoupling(checkerboard_mask(32, 32, parity=0), net,
                             event_ndims=3)
-  y = coupling.forward(images)  # [batch, 32, 32, 3]
+  images = coupling.forward(latents)    # generative
+  latents = coupling.inverse(images)    # the paper's f
   ```
   """
 
@@ -84,8 +97,8 @@ class AffineCoupling(_one_pass.OnePassBijector):
     Args:
       mask: array of 0s and 1s broadcastable to the event shape; 1 marks the
         dimensions that pass through unchanged and condition the others.
-      shift_and_log_scale_fn: callable `(masked_x, **kwargs) -> (log_scale,
-        shift)`; a `tf_keras` layer so its variables are tracked.
+      shift_and_log_scale_fn: callable `(masked_x, **kwargs) -> (shift,
+        log_scale)`; a `tf_keras` layer so its variables are tracked.
       event_ndims: rank of the events; defaults to the mask's rank.
       validate_args: Python `bool`, check inputs at run time.
       dtype: float dtype of the events.
@@ -102,6 +115,7 @@ class AffineCoupling(_one_pass.OnePassBijector):
       self._event_ndims = mask.ndim if event_ndims is None else event_ndims
       self._mask = tf.constant(mask, dtype=dtype)
       self._shift_and_log_scale_fn = shift_and_log_scale_fn
+      self._kwarg_names = call_kwarg_names(shift_and_log_scale_fn)
       super().__init__(
           forward_min_event_ndims=self._event_ndims,
           is_constant_jacobian=False,
@@ -109,6 +123,10 @@ class AffineCoupling(_one_pass.OnePassBijector):
           parameters=parameters,
           dtype=dtype,
           name=name)
+
+  @classmethod
+  def _parameter_properties(cls, dtype):
+    return dict()
 
   @property
   def mask(self):
@@ -118,27 +136,30 @@ class AffineCoupling(_one_pass.OnePassBijector):
   def shift_and_log_scale_fn(self):
     return self._shift_and_log_scale_fn
 
-  def _log_scale_and_shift(self, x, condition_kwargs):
-    """s and t at the masked input, zero where the mask passes x through."""
+  @property
+  def kwarg_names(self):
+    return self._kwarg_names
+
+  def _shift_and_log_scale(self, x, kwargs):
+    """shift and log-scale at the masked input, zero where `b` is 1."""
     if self._mask.shape.rank > x.shape.rank:
       raise ValueError(f'{self.name} expects inputs of rank >= '
                        f'{self._mask.shape.rank}; got shape {x.shape}.')
     masked = x * self._mask
-    log_scale, shift = _shapes.map_over_batch(
-        lambda flat: self._shift_and_log_scale_fn(flat, **condition_kwargs),
+    shift, log_scale = _shapes.map_over_batch(
+        lambda flat: self._shift_and_log_scale_fn(flat, **kwargs),
         masked, self._event_ndims, nonempty=True)
     # A network may compute in lower precision; the affine map does not.
     keep = 1. - self._mask
-    return (tf.cast(log_scale, x.dtype) * keep,
-            tf.cast(shift, x.dtype) * keep)
+    return tf.cast(shift, x.dtype) * keep, tf.cast(log_scale, x.dtype) * keep
 
   def _log_det(self, log_scale):
     return tf.reduce_sum(log_scale, axis=range(-self._event_ndims, 0))
 
-  def _forward_and_log_det(self, x, **condition_kwargs):
-    log_scale, shift = self._log_scale_and_shift(x, condition_kwargs)
+  def _forward_and_log_det(self, x, **kwargs):
+    shift, log_scale = self._shift_and_log_scale(x, kwargs)
     return x * tf.exp(log_scale) + shift, self._log_det(log_scale)
 
-  def _inverse_and_log_det(self, y, **condition_kwargs):
-    log_scale, shift = self._log_scale_and_shift(y, condition_kwargs)
+  def _inverse_and_log_det(self, y, **kwargs):
+    shift, log_scale = self._shift_and_log_scale(y, kwargs)
     return (y - shift) * tf.exp(-log_scale), -self._log_det(log_scale)

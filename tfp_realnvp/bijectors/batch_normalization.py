@@ -10,11 +10,13 @@ __all__ = ['BatchNormalization']
 class BatchNormalization(_one_pass.OnePassBijector):
   """Per-channel normalization whose effect enters the log-det.
 
-  In the paper's direction (data to latent), which is this bijector's forward:
+  As in `tfb.BatchNormalization`, `forward` is the generative direction
+  (de-normalization) and `inverse` the paper's normalization:
 
   ```none
-  y = (x - mean) / sqrt(var + eps)
-  log|det dy/dx| = -1/2 * sum_{event} log(var + eps)
+  forward:  x = z * sqrt(var + eps) + mean
+  inverse:  z = (x - mean) / sqrt(var + eps)
+  log|det dx/dz| = 1/2 * sum_{event} log(var + eps)
   ```
 
   with one `mean`, `var` per channel (the last axis), broadcast over the
@@ -23,19 +25,22 @@ class BatchNormalization(_one_pass.OnePassBijector):
 
   `training=False` (the default, as for Keras layers) uses the running
   averages in both directions, so the bijector is a fixed affine map with an
-  exact inverse. `training=True`, passed through `bijector_kwargs`, normalizes
-  with the statistics of the batch being scored and updates the running
-  averages (`avg <- momentum * avg + (1 - momentum) * batch`); as in the
-  paper, the log-det treats those statistics as constants of the batch. The
-  inverse direction (generation) always uses the running averages: there is
-  no data batch whose statistics it could use.
+  exact inverse. `training=True`, passed through `bijector_kwargs`, makes
+  `inverse` normalize with the statistics of the batch being scored and
+  update the running averages (`avg <- momentum * avg + (1 - momentum) *
+  batch`); as in the paper, the log-det treats those statistics as constants
+  of the batch. `forward` (generation) always uses the running averages:
+  there is no data batch whose statistics it could use. This is
+  `tfb.BatchNormalization` with a `training` keyword argument instead of a
+  constructor flag, so one flow serves training and evaluation.
 
   #### Example
 
   ```python
   bn = BatchNormalization(num_channels=3)
-  z = bn.forward(x, training=True)   # batch statistics, updates averages
-  z = bn.forward(x)                  # running averages
+  z = bn.inverse(x, training=True)   # batch statistics, updates averages
+  z = bn.inverse(x)                  # running averages
+  x = bn.forward(z)                  # generation: running averages
   ```
   """
 
@@ -83,6 +88,14 @@ class BatchNormalization(_one_pass.OnePassBijector):
           dtype=dtype,
           name=name)
 
+  @classmethod
+  def _parameter_properties(cls, dtype):
+    return dict()
+
+  @property
+  def kwarg_names(self):
+    return frozenset({'training'})
+
   def _check_channels(self, x):
     if x.shape.rank is not None and (
         x.shape.rank < self._event_ndims or
@@ -95,7 +108,8 @@ class BatchNormalization(_one_pass.OnePassBijector):
     """Event entries that share one channel's statistics, e.g. H * W."""
     return tf.cast(tf.reduce_prod(tf.shape(x)[-self._event_ndims:-1]), x.dtype)
 
-  def _log_det(self, x, variance):
+  def _normalization_log_det(self, x, variance):
+    """log|det dz/dx| of normalizing with `variance`, per event."""
     per_event = -0.5 * self._positions_per_channel(x) * tf.reduce_sum(
         tf.math.log(variance + self._epsilon))
     return tf.fill(tf.shape(x)[:-self._event_ndims], per_event)
@@ -107,18 +121,18 @@ class BatchNormalization(_one_pass.OnePassBijector):
     self.moving_variance.assign(m * self.moving_variance + (1. - m) * variance)
     return mean, variance
 
-  def _forward_and_log_det(self, x, training=False):
+  def _inverse_and_log_det(self, x, training=False):
     self._check_channels(x)
     if training:
       mean, variance = self._batch_statistics(x)
     else:
       mean, variance = self.moving_mean, self.moving_variance
-    y = (x - mean) * tf.math.rsqrt(variance + self._epsilon)
-    return y, self._log_det(x, variance)
+    z = (x - mean) * tf.math.rsqrt(variance + self._epsilon)
+    return z, self._normalization_log_det(x, variance)
 
-  def _inverse_and_log_det(self, y, training=False):
+  def _forward_and_log_det(self, z, training=False):
     del training  # Generation has no data batch: always the running averages.
-    self._check_channels(y)
+    self._check_channels(z)
     variance = self.moving_variance
-    x = y * tf.sqrt(variance + self._epsilon) + self.moving_mean
-    return x, -self._log_det(y, variance)
+    x = z * tf.sqrt(variance + self._epsilon) + self.moving_mean
+    return x, -self._normalization_log_det(z, variance)

@@ -1,4 +1,4 @@
-"""Factoring out half of the channels at each scale (section 3.6)."""
+"""Factoring out half of the dimensions at each scale (section 3.6)."""
 
 import tensorflow as tf
 
@@ -8,58 +8,74 @@ __all__ = ['FactorOut']
 
 
 class FactorOut(_one_pass.OnePassBijector):
-  """Keeps the first half of the channels as latents; `bijector` takes the rest.
+  """The first half of the last axis is a latent; `bijector` takes the rest.
 
   ```none
-  y = concat([x[..., :C/2], bijector.forward(x[..., C/2:])], axis=-1)
-  log|det dy/dx| = bijector.forward_log_det_jacobian(x[..., C/2:])
+  forward:  y = concat([z[..., :n], bijector.forward(z[..., n:])], axis=-1)
+  inverse:  z = concat([y[..., :n], bijector.inverse(y[..., n:])], axis=-1)
+  log|det dy/dz| = bijector.forward_log_det_jacobian(z[..., n:])
   ```
 
-  This is Real NVP's multi-scale step: after each scale's couplings, half of
-  the dimensions leave the flow as that scale's latent `z_i`, and the coarser
-  scales (`bijector`) transform the other half. `bijector` must keep its
-  event shape; keyword arguments are passed on to it.
+  with `n` half the size of the last axis. This is Real NVP's multi-scale
+  step: in the paper's direction (`inverse`), after each scale's couplings
+  half of the dimensions leave the flow as that scale's latent, and the
+  coarser scales (`bijector`) transform the other half; generation
+  (`forward`) runs the coarser scales and joins their output to the latent.
+  `bijector` must keep its event shape and act on events of rank
+  `event_ndims` (for images 3, split along channels); the keyword arguments
+  it declares (`kwarg_names`) are passed on to it.
 
   #### Example
 
   ```python
-  coarser = tfb.Invert(RealNVP([...]))   # the coarser scales, data to latent
-  step = FactorOut(coarser)              # on [H, W, 2C] events
+  step = FactorOut(coarser_scales, event_ndims=3)   # on [H, W, 2C] events
   ```
   """
 
-  def __init__(self, bijector, validate_args=False, name='factor_out'):
+  def __init__(self, bijector, event_ndims=None, validate_args=False,
+               name='factor_out'):
     parameters = dict(locals())
     with tf.name_scope(name) as name:
       self._bijector = bijector
+      if event_ndims is None:
+        event_ndims = max(1, bijector.forward_min_event_ndims)
+      self._event_ndims = int(event_ndims)
       super().__init__(
-          forward_min_event_ndims=3,
+          forward_min_event_ndims=self._event_ndims,
           validate_args=validate_args,
           parameters=parameters,
           dtype=bijector.dtype,
           name=name)
 
+  @classmethod
+  def _parameter_properties(cls, dtype):
+    return dict()
+
   @property
   def bijector(self):
     return self._bijector
 
-  def _split(self, x):
-    channels = x.shape[-1]
-    if channels is None or channels % 2:
-      raise ValueError(f'{self.name} needs a known, even number of channels; '
-                       f'got shape {x.shape}.')
-    return x[..., :channels // 2], x[..., channels // 2:]
+  @property
+  def kwarg_names(self):
+    return getattr(self._bijector, 'kwarg_names', frozenset())
 
-  def _forward_and_log_det(self, x, **kwargs):
-    kept, rest = self._split(x)
+  def _split(self, x):
+    size = x.shape[-1]
+    if size is None or size % 2:
+      raise ValueError(f'{self.name} needs a known, even size of the last '
+                       f'axis; got shape {x.shape}.')
+    return x[..., :size // 2], x[..., size // 2:]
+
+  def _forward_and_log_det(self, z, **kwargs):
+    latent, rest = self._split(z)
     rest_y = self._bijector.forward(rest, **kwargs)
-    fldj = self._bijector.forward_log_det_jacobian(rest, event_ndims=3,
-                                                   **kwargs)
-    return tf.concat([kept, rest_y], axis=-1), fldj
+    fldj = self._bijector.forward_log_det_jacobian(
+        rest, event_ndims=self._event_ndims, **kwargs)
+    return tf.concat([latent, rest_y], axis=-1), fldj
 
   def _inverse_and_log_det(self, y, **kwargs):
-    kept, rest = self._split(y)
-    rest_x = self._bijector.inverse(rest, **kwargs)
-    ildj = self._bijector.inverse_log_det_jacobian(rest, event_ndims=3,
-                                                   **kwargs)
-    return tf.concat([kept, rest_x], axis=-1), ildj
+    latent, rest = self._split(y)
+    rest_z = self._bijector.inverse(rest, **kwargs)
+    ildj = self._bijector.inverse_log_det_jacobian(
+        rest, event_ndims=self._event_ndims, **kwargs)
+    return tf.concat([latent, rest_z], axis=-1), ildj

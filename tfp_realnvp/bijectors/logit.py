@@ -1,4 +1,4 @@
-"""Dequantized pixels to logit space (Dinh et al. 2017, section 4.1)."""
+"""Dequantized pixels and logit space (Dinh et al. 2017, section 4.1)."""
 
 import tensorflow as tf
 from tensorflow_probability.python.bijectors import bijector
@@ -8,26 +8,34 @@ __all__ = ['LogitTransform']
 
 
 class LogitTransform(bijector.Bijector):
-  """Maps dequantized pixels in `[0, 2**num_bits)` to logit space.
+  """Between logit space and dequantized pixel values.
 
-  In the paper's direction (data to latent), which is this bijector's forward:
+  `inverse` is the paper's logit transform of pixels `x` with `L =
+  2**num_bits` levels; `forward`, the generative direction, undoes it:
 
   ```none
-  p = alpha + (1 - 2 * alpha) * x / 2**num_bits
-  y = logit(p) = log(p) - log(1 - p)
-  log|dy/dx| = log((1 - 2 * alpha) / 2**num_bits) - log(p) - log(1 - p)
+  inverse:  p = alpha + (1 - 2 * alpha) * x / L,   y = logit(p)
+  forward:  x = (sigmoid(y) - alpha) * L / (1 - 2 * alpha)
+  log|dx/dy| = log(sigmoid(y)) + log(sigmoid(-y)) - log((1 - 2 * alpha) / L)
   ```
 
-  `alpha` keeps `p` away from 0 and 1, where the logit is unbounded. With this
-  bijector first in the flow, the distribution's support is the pixel cube
-  `[0, 2**num_bits)^D`, so `-log_prob(pixels + uniform_noise) / (D * ln 2)` is
-  bits/dim with no hand-written correction.
+  `alpha` keeps `p` away from 0 and 1, where the logit is unbounded. The
+  bijector's image, and so the support of a flow that ends in it, is the
+  open interval `(lower, upper)` with `lower = -alpha * L / (1 - 2 * alpha)`
+  and `upper = (1 - alpha) * L / (1 - 2 * alpha)`: about (-14.2, 270.2) for
+  8 bits and alpha 0.05. It contains the pixel cube `[0, L)`, so
+  `-log_prob(pixels + uniform_noise) / (D * ln 2)` is the paper's bits/dim;
+  the density puts a little mass outside the cube, so this is an upper
+  bound on the code length of the 8-bit data. With `validate_args`, values
+  outside the closed support raise (`forward` in floating point can round
+  to its ends).
 
   #### Example
 
   ```python
   logit = LogitTransform(num_bits=8)
-  y = logit.forward(pixels + tf.random.uniform(tf.shape(pixels)))
+  y = logit.inverse(pixels + tf.random.uniform(tf.shape(pixels)))
+  pixels_again = logit.forward(y)
   ```
   """
 
@@ -37,6 +45,9 @@ class LogitTransform(bijector.Bijector):
     with tf.name_scope(name) as name:
       if not 0. < alpha < 0.5:
         raise ValueError(f'`alpha` must lie in (0, 0.5); got {alpha}.')
+      if int(num_bits) != num_bits or num_bits < 1:
+        raise ValueError(f'`num_bits` must be a positive integer; got '
+                         f'{num_bits}.')
       self._num_bits = int(num_bits)
       self._alpha = alpha
       super().__init__(
@@ -46,6 +57,10 @@ class LogitTransform(bijector.Bijector):
           dtype=dtype,
           name=name)
 
+  @classmethod
+  def _parameter_properties(cls, dtype):
+    return dict()
+
   @property
   def num_bits(self):
     return self._num_bits
@@ -54,6 +69,16 @@ class LogitTransform(bijector.Bijector):
   def num_levels(self):
     return 2. ** self._num_bits
 
+  @property
+  def alpha(self):
+    return self._alpha
+
+  @property
+  def support(self):
+    """`(lower, upper)`: the open interval of values `forward` reaches."""
+    width = self.num_levels / (1. - 2. * self._alpha)
+    return -self._alpha * width, (1. - self._alpha) * width
+
   def _log_slope(self, dtype):
     return tf.math.log(
         tf.constant((1. - 2. * self._alpha) / self.num_levels, dtype))
@@ -61,29 +86,39 @@ class LogitTransform(bijector.Bijector):
   def _checked(self, x):
     if not self.validate_args:
       return x
-    message = (f'{self.name} expects dequantized pixel values in '
+    lower, upper = self.support
+    message = (f'{self.name} expects values in its support ({lower:g}, '
+               f'{upper:g}), which holds the dequantized pixel values '
                f'[0, {self.num_levels:g}).')
     with tf.control_dependencies([
-        assert_util.assert_non_negative(x, message=message),
-        assert_util.assert_less(
-            x, tf.constant(self.num_levels, x.dtype), message=message)]):
+        # Closed: float rounding of `forward` reaches the ends.
+        assert_util.assert_greater_equal(x, tf.constant(lower, x.dtype),
+                                         message=message),
+        assert_util.assert_less_equal(x, tf.constant(upper, x.dtype),
+                                      message=message)]):
       return tf.identity(x)
 
-  def _forward(self, x):
-    x = self._checked(x)
-    p = self._alpha + (1. - 2. * self._alpha) * x / self.num_levels
+  def _p(self, x):
+    return self._alpha + (1. - 2. * self._alpha) * self._checked(x) / (
+        self.num_levels)
+
+  def _inverse(self, x):
+    p = self._p(x)
     return tf.math.log(p) - tf.math.log1p(-p)
 
-  def _inverse(self, y):
-    return (tf.sigmoid(y) - self._alpha) * self.num_levels / (
+  def _forward(self, y):
+    x = (tf.sigmoid(y) - self._alpha) * self.num_levels / (
         1. - 2. * self._alpha)
+    # Where the sigmoid saturates, round-off could land a hair outside.
+    lower, upper = self.support
+    return tf.clip_by_value(x, tf.constant(lower, y.dtype),
+                            tf.constant(upper, y.dtype))
 
-  def _inverse_log_det_jacobian(self, y):
+  def _forward_log_det_jacobian(self, y):
     # dx/dy = sigmoid(y) * sigmoid(-y) / slope, in log space for stability.
     return (tf.math.log_sigmoid(y) + tf.math.log_sigmoid(-y) -
             self._log_slope(y.dtype))
 
-  def _forward_log_det_jacobian(self, x):
-    x = self._checked(x)
-    p = self._alpha + (1. - 2. * self._alpha) * x / self.num_levels
+  def _inverse_log_det_jacobian(self, x):
+    p = self._p(x)
     return self._log_slope(x.dtype) - tf.math.log(p) - tf.math.log1p(-p)

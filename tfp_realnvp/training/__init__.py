@@ -13,10 +13,13 @@ from tfp_realnvp.training.experiment import TrainResult
 from tfp_realnvp.training.images import encode_png
 from tfp_realnvp.training.images import grid
 from tfp_realnvp.training.images import write_png
+from tfp_realnvp.training.model import DistributionModel
 from tfp_realnvp.training.model import FlowModel
 from tfp_realnvp.training.optimizers import FusedAdam
 from tfp_realnvp.training.presets import Config
+from tfp_realnvp.training.presets import HYPERPARAMETERS
 from tfp_realnvp.training.presets import make_config
 from tfp_realnvp.training.presets import Preset
 from tfp_realnvp.training.presets import PRESETS
+from tfp_realnvp.training.presets import Training
 

@@ -1,7 +1,7 @@
 """Training, evaluation and sampling runs, all kept in one model directory.
 
 ```none
-model_dir/config.json      dataset, image shape and hyperparameters
+model_dir/config.json      dataset, architecture and training hyperparameters
 model_dir/checkpoints/     model, optimizer, epoch and step, a few epochs
 model_dir/logs/            TensorBoard: bits/dim, learning rate, samples
 model_dir/samples.png      samples of the trained model
@@ -18,11 +18,10 @@ import tensorflow as tf
 import tf_keras
 
 from tfp_realnvp import data
-from tfp_realnvp.bijectors import real_nvp
+from tfp_realnvp import latent
 from tfp_realnvp.training import callbacks
 from tfp_realnvp.training import images
 from tfp_realnvp.training import model as model_lib
-from tfp_realnvp.training import optimizers
 from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
 
@@ -56,17 +55,12 @@ class Evaluation:
   bits_per_dim: float
   stderr: float  # of the mean over images
   num_images: int
-  roundtrip_error: float  # max |f^-1(f(y)) - y| in logit space, float32
+  roundtrip_error: float  # max |forward(inverse(x)) - x| in pixels, float32
 
 
 def build_model(config):
-  """An untrained `FlowModel` with the architecture of `config`."""
-  preset = config.preset
-  return model_lib.FlowModel(
-      config.image_shape, num_scales=preset.num_scales,
-      num_res_blocks=preset.num_res_blocks, num_filters=preset.num_filters,
-      l2=preset.l2, num_classes=config.num_classes,
-      network_dtype=strategies.PRECISIONS[preset.precision])
+  """An untrained `FlowModel` of the run `config` (a `presets.Config`)."""
+  return model_lib.FlowModel(config.architecture, l2=config.training.l2)
 
 
 def load_model(model_dir):
@@ -81,11 +75,12 @@ def load_model(model_dir):
   return model, config
 
 
-def _run_config(model_dir, dataset, data_dir, seed, conditional, overrides):
+def _run_config(model_dir, dataset, data_dir, seed, conditional,
+                hyperparameters):
   """The saved config of `model_dir` if any (resuming), else the preset's."""
   if not (model_dir / presets.CONFIG_FILE).exists():
     return presets.make_config(dataset, data_dir, seed or 0, conditional,
-                               **overrides)
+                               **hyperparameters)
   config = presets.Config.load(model_dir)
   if config.dataset != dataset or config.conditional != conditional:
     kind = lambda c, name: ('conditional ' if c else '') + name
@@ -94,7 +89,7 @@ def _run_config(model_dir, dataset, data_dir, seed, conditional, overrides):
                      f'a {kind(conditional, dataset)} one; pass another '
                      'model_dir')
   return dataclasses.replace(
-      config.override(**overrides),
+      config.override(**hyperparameters),
       data_dir=config.data_dir if data_dir is None else str(data_dir),
       seed=config.seed if seed is None else seed)
 
@@ -112,11 +107,11 @@ def _num_batches(batches):
 def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
           seed=None, steps_per_epoch=None, jit_compile=False, max_nonfinite=10,
           verbose='auto', conditional=False, deterministic=False,
-          strict_data=False, strategy=None, **overrides):
+          strict_data=False, strategy=None, **hyperparameters):
   """Trains (or resumes training) a Real NVP on `dataset`.
 
   Rerunning with the same `model_dir` resumes from its latest checkpoint and
-  saved config; `overrides` then change hyperparameters such as `epochs`, but
+  saved config; `hyperparameters` then change training, such as `epochs`, but
   not the architecture. The position in the data is the epoch counter: a
   resumed run starts the epoch after the last saved one, its shuffle seeded by
   (seed, epoch); a partly done epoch is redone.
@@ -139,14 +134,16 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
     strict_data: stop at the first bad image file instead of skipping it.
     strategy: a `tf.distribute.Strategy` (`strategies.make`); default: the
       current one. Only its chief writes to `model_dir`.
-    **overrides: `Preset` fields; None keeps the preset's value.
+    **hyperparameters: named as in `presets.HYPERPARAMETERS` (`Architecture`
+      and `Training` fields, `precision`); None keeps the preset's (or the
+      saved) value.
 
   Returns:
     A `TrainResult`.
   """
   model_dir = Path(model_dir or Path('runs') / dataset)
   config = _run_config(model_dir, dataset, data_dir, seed, conditional,
-                       overrides)
+                       hyperparameters)
   strategy = strategy or tf.distribute.get_strategy()
   out_dir = strategies.write_dir(model_dir, strategy)  # model_dir on the chief
   try:
@@ -154,17 +151,13 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
     config.save(out_dir)
   except OSError as e:
     raise OSError(f'model_dir {model_dir} is not writable: {e}') from e
-  preset = config.preset
   if deterministic:
     tf_keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
 
   with strategy.scope():
     model = build_model(config)
-    model.compile(
-        optimizers.FusedAdam(preset.learning_rate,
-                             global_clipnorm=preset.clip_norm),
-        jit_compile=jit_compile)
+    model.compile(config.training.optimizer(), jit_compile=jit_compile)
   epoch = tf.Variable(0, trainable=False, dtype=tf.int64, name='epoch')
   checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer,
                                    epoch=epoch, step=model.optimizer.iterations)
@@ -188,7 +181,7 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
         data.load(dataset, 'train', config.data_dir, download,
                   seed=epoch_seed, with_labels=config.conditional,
                   strict=strict),
-        preset.batch_size, training=True, seed=epoch_seed,
+        config.training.batch_size, training=True, seed=epoch_seed,
         flip=data.flips(dataset))
     return batches.take(steps_per_epoch) if steps_per_epoch else batches
 
@@ -196,16 +189,18 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
   first = epoch_batches(initial_epoch, strict_data)
   train_batches = functools.reduce(
       tf.data.Dataset.concatenate,
-      map(epoch_batches, range(initial_epoch + 1, preset.epochs)), first)
+      map(epoch_batches, range(initial_epoch + 1, config.training.epochs)),
+      first)
   validation_batches = data.pipeline(
       data.load(dataset, 'validation', config.data_dir, download,
                 with_labels=config.conditional, strict=strict_data),
-      preset.batch_size, training=False, seed=config.seed)
+      config.training.batch_size, training=False, seed=config.seed)
 
   log_dir = out_dir / LOG_DIR
   checkpointing = callbacks.Checkpointing(manager, epoch, max_nonfinite)
   model.fit(
-      train_batches, validation_data=validation_batches, epochs=preset.epochs,
+      train_batches, validation_data=validation_batches,
+      epochs=config.training.epochs,
       initial_epoch=initial_epoch, steps_per_epoch=_num_batches(first),
       verbose=verbose,
       callbacks=[
@@ -242,20 +237,17 @@ def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
     data_dir = config.data_dir if data_dir is None else data_dir
   batches = data.pipeline(
       data.load(dataset, split, data_dir, with_labels=config.conditional),
-      batch_size or config.preset.batch_size, training=False, seed=seed)
+      batch_size or config.training.batch_size, training=False, seed=seed)
   flow = model.distribution.bijector
-  # The flow after the logit transform (its first step): f in logit space.
-  f = real_nvp.RealNVP(flow.steps[1:], event_shape=flow.event_shape)
 
   @tf.function(input_signature=[batches.element_spec])
   def score(batch):
-    x, labels = batch if model.num_classes else (batch, None)
+    x, labels = batch if config.conditional else (batch, None)
     condition = model.condition(labels)
-    y = flow.steps[0].forward(x)
     # A new tensor: given the inverse's own output, TFP's bijector cache
-    # would return y without computing anything.
-    z = tf.identity(f.inverse(y, **condition))
-    roundtrip = tf.reduce_max(tf.abs(f.forward(z, **condition) - y))
+    # would return x without computing anything.
+    z = tf.identity(flow.inverse(x, **condition))
+    roundtrip = tf.reduce_max(tf.abs(flow.forward(z, **condition) - x))
     return model(batch), roundtrip
 
   bits, roundtrip = zip(*(score(x) for x in batches))
@@ -271,9 +263,12 @@ def sample(model_dir, out, num=NUM_SAMPLES, temperature=SAMPLE_TEMPERATURE,
   """Writes a PNG grid of `num` samples of `model_dir`'s model to `out`.
 
   A class-conditional model draws `label` (default: every class in turn).
+  A temperature that is not a finite number > 0 raises ValueError before the
+  model loads.
   """
-  model, _ = load_model(model_dir)
-  if label is not None and not model.num_classes:
+  latent.check_temperature(temperature)
+  model, config = load_model(model_dir)
+  if label is not None and not config.conditional:
     raise ValueError(f'{model_dir} holds an unconditional model; train with '
                      '--conditional to sample a label')
   labels = None if label is None else tf.fill([num], label)

@@ -23,10 +23,13 @@ def latent_figures(model_dir, out_dir, size=8, temperatures=(0.5, 0.7, 1.),
     the rest at temperature 0.7; the last row keeps every scale (the images).
   - `temperature.png`: one row of samples per temperature, same latents.
 
-  Returns the paths. For unconditional models.
+  Returns the paths. For unconditional models. A temperature that is not a
+  finite number > 0 raises ValueError before the model loads.
   """
+  for temperature in temperatures:
+    latent.check_temperature(temperature)
   model, config = experiment.load_model(model_dir)
-  if model.num_classes:
+  if config.conditional:
     raise ValueError(f'{model_dir} holds a conditional model; latent figures '
                      'are drawn for unconditional ones')
   dist = model.distribution
@@ -41,7 +44,7 @@ def latent_figures(model_dir, out_dir, size=8, temperatures=(0.5, 0.7, 1.),
   grid_z = tf.reshape(latent.manifold(*tf.unstack(z), size=size),
                       [size * size, *z.shape[1:]])
   manifold = dist.bijector.forward(grid_z)
-  scales = latent.num_scales(dist.bijector)
+  scales = len(dist.bijector.scales)
   kept = [latent.resample_scales(dist, x, keep, 0.7, seed)
           for keep in range(scales + 1)]
   hot = [latent.sample(dist, size, t, seed) for t in temperatures]

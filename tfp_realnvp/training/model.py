@@ -1,4 +1,9 @@
-"""Real NVP as a Keras model, trained by `fit` on bits/dim."""
+"""Maximum likelihood as a Keras model: one training step for every program.
+
+`DistributionModel` trains any TFP distribution by `fit` (or by its
+`make_train_function`, as the benchmark and the 2-D study do); `FlowModel` is
+Real NVP on images, scored in bits/dim.
+"""
 
 import tensorflow as tf
 import tf_keras
@@ -6,46 +11,39 @@ import tf_keras
 from tfp_realnvp import distributions
 from tfp_realnvp import latent
 from tfp_realnvp import networks
+from tfp_realnvp.bijectors import flow
 
-__all__ = ['FlowModel']
+__all__ = ['DistributionModel', 'FlowModel']
 
 
-class FlowModel(tf_keras.Model):
-  """`model(x)` is the bits/dim of each image `x` (dequantized pixels).
+class DistributionModel(tf_keras.Model):
+  """`model(x)` is the negative log-likelihood of each example `x`, in nats.
 
-  Training minimizes the mean bits/dim of the batch plus `l2` times the
-  squared weight-norm gains `g` (the paper's L2 on the scale parameters), with
-  batch normalization on batch statistics; evaluation and `model(x)` use the
-  running averages. With `num_classes` the model is class-conditional: its
-  inputs are `(x, labels)` pairs of images and integer labels. A step whose loss or gradient is not finite changes
-  nothing (weights, optimizer, running averages) and adds one to
-  `nonfinite_steps`.
+  Training minimizes the batch's mean of `model(x, training=True)` plus
+  `penalty()`. A flow's batch normalizations use batch statistics in
+  training and their running averages otherwise. A step whose loss or
+  gradient is not finite changes nothing (weights, optimizer, running
+  averages) and adds one to `nonfinite_steps`. Under a `tf.distribute`
+  strategy the loss is the global batch's. Coupling networks in float16
+  get loss scaling, as Keras gives a mixed_float16 model.
 
   ```python
-  model = FlowModel([28, 28, 1], num_scales=3, num_res_blocks=1)
-  model.compile(tf_keras.optimizers.Adam(1e-3, global_clipnorm=100.))
-  model.fit(batches, validation_data=validation_batches, epochs=8)
-  samples = model.distribution.sample(16)
+  model = DistributionModel(real_nvp_vector_distribution(2))
+  model.compile(tf_keras.optimizers.Adam(1e-3))
+  model.fit(points.batch(256), epochs=10)
   ```
+
+  Subclasses change what `call` scores (`FlowModel`: bits/dim) and add
+  `penalty`.
   """
 
-  def __init__(self, image_shape, num_scales=None, num_res_blocks=4,
-               num_filters=32, l2=5e-5, num_classes=None, batch_norm=True,
-               network_dtype=None, **kwargs):
+  def __init__(self, distribution, metric_name='nll', **kwargs):
     super().__init__(**kwargs)
-    self.image_shape = tuple(image_shape)
-    self.l2 = l2
-    self.num_classes = num_classes
-    self.distribution = distributions.real_nvp_distribution(
-        self.image_shape, num_scales=num_scales,
-        num_res_blocks=num_res_blocks, num_filters=num_filters,
-        num_classes=num_classes, batch_norm=batch_norm,
-        network_dtype=network_dtype)
-    self.network_dtype = network_dtype
+    self.distribution = distribution
     self.nonfinite_steps = tf.Variable(0, trainable=False, dtype=tf.int64,
                                        name='nonfinite_steps')
-    self.bits_per_dim = tf_keras.metrics.Mean('bits_per_dim')
     self.loss_tracker = tf_keras.metrics.Mean('loss')
+    self.score_tracker = tf_keras.metrics.Mean(metric_name)
     # The metrics' results are already over all replicas; fit's default
     # would sum them over the replicas.
     self.distribute_reduction_method = 'first'
@@ -53,43 +51,41 @@ class FlowModel(tf_keras.Model):
   def compile(self, optimizer, **kwargs):
     # As Keras does for a mixed_float16 model: float16 gradients underflow
     # without loss scaling.
-    if (self.network_dtype == 'mixed_float16' and not isinstance(
-        optimizer, tf_keras.mixed_precision.LossScaleOptimizer)):
+    if self._has_float16_layers() and not isinstance(
+        optimizer, tf_keras.mixed_precision.LossScaleOptimizer):
       optimizer = tf_keras.mixed_precision.LossScaleOptimizer(optimizer)
     super().compile(optimizer=optimizer, **kwargs)
     # Slots created now, not inside train_step's tf.cond (which cannot create
     # variables), and before a checkpoint restores into them.
     self.optimizer.build(self.trainable_variables)
 
+  def _has_float16_layers(self):
+    return any(isinstance(m, tf_keras.layers.Layer) and
+               m.compute_dtype == 'float16'
+               for m in self.distribution.submodules)
+
   @property
   def metrics(self):
-    return [self.loss_tracker, self.bits_per_dim]
+    return [self.loss_tracker, self.score_tracker]
 
-  def condition(self, labels):
-    """bijector_kwargs conditioning on integer `labels`, if conditional."""
-    if not self.num_classes:
-      return {}
-    return {'conditional_input': tf.one_hot(labels, self.num_classes)}
+  def log_prob_kwargs(self, training, **bijector_kwargs):
+    """`log_prob` keyword arguments: `bijector_kwargs`, and `training` for a
+    flow that declares it (batch normalization); other distributions take
+    none."""
+    bijector = getattr(self.distribution, 'bijector', None)
+    if 'training' in flow.kwarg_names(bijector):
+      bijector_kwargs['training'] = training
+    return {'bijector_kwargs': bijector_kwargs} if bijector_kwargs else {}
 
   def call(self, inputs, training=False):
-    x, labels = inputs if self.num_classes else (inputs, None)
-    log_prob = self.distribution.log_prob(
-        x, bijector_kwargs={'training': training, **self.condition(labels)})
-    return distributions.bits_per_dim(log_prob, self.image_shape)
+    return -self.distribution.log_prob(inputs,
+                                       **self.log_prob_kwargs(training))
 
-  def sample_images(self, num, temperature=1., seed=0, labels=None):
-    """Float images of `latent.sample`; a conditional model draws `labels`
-    (default: the classes in turn, so a grid shows one class per column)."""
-    if self.num_classes and labels is None:
-      labels = tf.range(num) % self.num_classes
-    return latent.sample(self.distribution, num, temperature, seed,
-                         **self.condition(labels))
+  def penalty(self):
+    """What training adds to the mean score; none here."""
+    return tf.zeros([], self.distribution.dtype)
 
-  def _gains(self):
-    return [layer.g for layer in self.distribution.bijector.submodules
-            if isinstance(layer, networks.WeightNormConv2D)]
-
-  def train_step(self, x):
+  def train_step(self, inputs):
     # Batch normalization updates its running averages in the forward pass;
     # a skipped step puts these copies back.
     averages = self.distribution.non_trainable_variables
@@ -98,9 +94,8 @@ class FlowModel(tf_keras.Model):
     scaling = isinstance(self.optimizer,
                          tf_keras.mixed_precision.LossScaleOptimizer)
     with tf.GradientTape() as tape:
-      bits_per_dim = tf.reduce_mean(self(x, training=True))
-      loss = bits_per_dim + self.l2 * tf.add_n(
-          [tf.reduce_sum(tf.square(g)) for g in self._gains()])
+      score = tf.reduce_mean(self(inputs, training=True))
+      loss = score + self.penalty()
       # Gradients are summed over replicas: this makes the sum the gradient
       # of the loss of the global batch.
       replica_loss = loss / replica.num_replicas_in_sync
@@ -120,7 +115,7 @@ class FlowModel(tf_keras.Model):
 
     def update_metrics():
       self.loss_tracker.update_state(loss)
-      self.bits_per_dim.update_state(bits_per_dim)
+      self.score_tracker.update_state(score)
 
     def restore_averages():
       for variable, value in zip(averages, saved):
@@ -147,6 +142,58 @@ class FlowModel(tf_keras.Model):
 
     tf.cond(strategy.experimental_local_results(finite)[0], apply, skip)
 
-  def test_step(self, x):
-    self.bits_per_dim.update_state(self(x))
-    return {self.bits_per_dim.name: self.bits_per_dim.result()}
+  def test_step(self, inputs):
+    self.score_tracker.update_state(self(inputs))
+    return {self.score_tracker.name: self.score_tracker.result()}
+
+
+class FlowModel(DistributionModel):
+  """`model(x)` is the bits/dim of each image `x` (dequantized pixels).
+
+  The distribution is `real_nvp_distribution(architecture)`. Training
+  minimizes the mean bits/dim of the batch plus `l2` times the squared
+  weight-norm gains `g` (the paper's L2 on the scale parameters). With
+  `architecture.num_classes` the model is class-conditional: its inputs are
+  `(x, labels)` pairs of images and integer labels.
+
+  ```python
+  model = FlowModel(Architecture([28, 28, 1], num_scales=3, num_res_blocks=1))
+  model.compile(tf_keras.optimizers.Adam(1e-3, global_clipnorm=100.))
+  model.fit(batches, validation_data=validation_batches, epochs=8)
+  samples = model.distribution.sample(16)
+  ```
+  """
+
+  def __init__(self, architecture, l2=5e-5, **kwargs):
+    super().__init__(distributions.real_nvp_distribution(architecture),
+                     metric_name='bits_per_dim', **kwargs)
+    self.architecture = architecture
+    self.l2 = l2
+
+  def condition(self, labels):
+    """bijector_kwargs conditioning on integer `labels`, if conditional."""
+    if not self.architecture.num_classes:
+      return {}
+    return {'conditional_input': tf.one_hot(labels,
+                                            self.architecture.num_classes)}
+
+  def call(self, inputs, training=False):
+    x, labels = inputs if self.architecture.num_classes else (inputs, None)
+    log_prob = self.distribution.log_prob(
+        x, **self.log_prob_kwargs(training, **self.condition(labels)))
+    return distributions.bits_per_dim(log_prob,
+                                      self.architecture.event_shape)
+
+  def penalty(self):
+    return self.l2 * tf.add_n([
+        tf.reduce_sum(tf.square(layer.g))
+        for layer in self.distribution.bijector.submodules
+        if isinstance(layer, networks.WeightNormConv2D)])
+
+  def sample_images(self, num, temperature=1., seed=0, labels=None):
+    """Float images of `latent.sample`; a conditional model draws `labels`
+    (default: the classes in turn, so a grid shows one class per column)."""
+    if self.architecture.num_classes and labels is None:
+      labels = tf.range(num) % self.architecture.num_classes
+    return latent.sample(self.distribution, num, temperature, seed,
+                         **self.condition(labels))

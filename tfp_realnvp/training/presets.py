@@ -1,77 +1,145 @@
-"""Per-dataset hyperparameters, and the run configuration saved with a model."""
+"""Per-dataset hyperparameters, and the run configuration saved with a model.
+
+The architecture is an `Architecture` (tfp_realnvp/config.py); a preset holds
+its fields but the event shape, which is the dataset's. Hyperparameters are
+overridden by name: an `Architecture` field, a `Training` field, or
+`precision` (a key of `strategies.PRECISIONS`, setting `network_dtype`).
+"""
 
 import dataclasses
 import json
 import os
 from pathlib import Path
+import types
+from typing import Any, Mapping
 
+from tfp_realnvp import config as config_lib
 from tfp_realnvp import data
-from tfp_realnvp.bijectors import real_nvp
+from tfp_realnvp.training import optimizers
+from tfp_realnvp.training import strategies
 
-__all__ = ['Preset', 'PRESETS', 'Config', 'make_config', 'CONFIG_FILE']
+__all__ = ['Training', 'Preset', 'PRESETS', 'Config', 'make_config',
+           'HYPERPARAMETERS', 'CONFIG_FILE']
 
 CONFIG_FILE = 'config.json'
 
 
 @dataclasses.dataclass(frozen=True)
-class Preset:
-  """Hyperparameters of a model and of its training."""
-  num_scales: int | None  # None: halve the image down to 4x4, as it allows.
-  num_res_blocks: int
-  num_filters: int
+class Training:
+  """How a model is trained: Adam, clipped, with an L2 penalty."""
   batch_size: int = 64
   learning_rate: float = 1e-3
   l2: float = 5e-5  # on the weight-norm gains g
   clip_norm: float = 100.
   epochs: int = 100
-  precision: str = 'fp32'  # a key of strategies.PRECISIONS
+
+  def optimizer(self):
+    """Adam at `learning_rate`, clipping gradients to `clip_norm`."""
+    return optimizers.FusedAdam(self.learning_rate,
+                                global_clipnorm=self.clip_norm)
+
+
+# What the dataset fixes, and what `conditional` sets.
+_DATASET_FIELDS = ('event_shape', 'num_classes')
+_ARCHITECTURE_FIELDS = frozenset(
+    f.name for f in dataclasses.fields(config_lib.Architecture)
+    if f.name not in _DATASET_FIELDS)
+_TRAINING_FIELDS = frozenset(f.name for f in dataclasses.fields(Training))
+# The names `make_config` and `Config.override` take: bin/train's flags.
+HYPERPARAMETERS = _ARCHITECTURE_FIELDS | _TRAINING_FIELDS | {'precision'}
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+  """A dataset's model: `Architecture` fields but the event shape, and its
+  training."""
+  architecture: Mapping[str, Any]
+  training: Training = Training()
+
+  def __post_init__(self):
+    unknown = set(self.architecture) - _ARCHITECTURE_FIELDS
+    if unknown:
+      raise TypeError(f'{sorted(unknown)} are not Architecture fields a '
+                      'preset sets')
+    # Read-only: one preset serves several datasets.
+    object.__setattr__(self, 'architecture',
+                       types.MappingProxyType(dict(self.architecture)))
+
+  def architecture_for(self, event_shape, **changes):
+    """The `Architecture` of this preset on images of `event_shape`."""
+    return config_lib.Architecture(event_shape,
+                                   **{**self.architecture, **changes})
 
 
 # Dinh et al. (2017), sec. 4.1: 32x32 images get 4 residual blocks and 64x64
 # images 2, with 32 feature maps; CIFAR-10 gets 8 blocks and 64 feature maps.
 # The last scale is 4x4, but for CIFAR-10 (2 scales, as the benchmark defines
 # the paper's CIFAR-10 model) and MNIST (28 = 7 * 4: 3 scales end at 7x7).
-_IMAGES_64 = Preset(num_scales=5, num_res_blocks=2, num_filters=32)
+_IMAGES_64 = Preset(dict(num_scales=5, num_res_blocks=2, num_filters=32))
 PRESETS = {
     # The embedded default: sized so that `bin/train` finishes in about
     # 8 minutes on a 2-core CPU, start-up and evaluation included.
-    'mnist': Preset(num_scales=3, num_res_blocks=1, num_filters=16, epochs=8),
-    'cifar10': Preset(num_scales=2, num_res_blocks=8, num_filters=64),
-    'imagenet32': Preset(num_scales=4, num_res_blocks=4, num_filters=32),
+    'mnist': Preset(dict(num_scales=3, num_res_blocks=1, num_filters=16),
+                    Training(epochs=8)),
+    'cifar10': Preset(dict(num_scales=2, num_res_blocks=8, num_filters=64)),
+    'imagenet32': Preset(dict(num_scales=4, num_res_blocks=4,
+                              num_filters=32)),
     'imagenet64': _IMAGES_64,
     'celeba': _IMAGES_64,
     'lsun_bedroom': _IMAGES_64,
     'lsun_tower': _IMAGES_64,
     'lsun_church_outdoor': _IMAGES_64,
     'folder': _IMAGES_64,  # load() makes 64x64 images of folders
-    'npz': Preset(num_scales=None, num_res_blocks=4, num_filters=32),
+    # num_scales: as many as halve the images down to 4x4.
+    'npz': Preset(dict(num_res_blocks=4, num_filters=32)),
 }
+
+
+def _split(hyperparameters):
+  """`hyperparameters` (None: keep) as (Architecture, Training) fields."""
+  values = {k: v for k, v in hyperparameters.items() if v is not None}
+  unknown = set(values) - HYPERPARAMETERS
+  if unknown:
+    raise TypeError(f'unknown hyperparameters {sorted(unknown)}; the names '
+                    f'are {sorted(HYPERPARAMETERS)}')
+  if 'precision' in values:
+    precision = values.pop('precision')
+    if precision not in strategies.PRECISIONS:
+      raise ValueError(f'precision must be one of '
+                       f'{list(strategies.PRECISIONS)}; got {precision!r}')
+    values['network_dtype'] = strategies.PRECISIONS[precision]
+  return ({k: v for k, v in values.items() if k in _ARCHITECTURE_FIELDS},
+          {k: v for k, v in values.items() if k in _TRAINING_FIELDS})
+
+
+def _describe(architecture_values):
+  """Architecture fields as bin/train names them: network_dtype by precision."""
+  names = {dtype: name for name, dtype in strategies.PRECISIONS.items()}
+  return ', '.join(
+      f'precision={names.get(v, v)}' if k == 'network_dtype' else f'{k}={v}'
+      for k, v in architecture_values.items())
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
   """One training run: what evaluation and sampling rebuild the model from."""
   dataset: str
-  image_shape: tuple[int, int, int]
-  preset: Preset
+  architecture: config_lib.Architecture
+  training: Training = Training()
   data_dir: str | None = None
   seed: int = 0
-  num_classes: int | None = None  # set: a class-conditional model
 
   @property
   def conditional(self):
-    return self.num_classes is not None
-
-  # Fields that fix the weights' shapes (precision: whether the optimizer has
-  # loss scaling): a checkpoint restores only into a model built with the
-  # same values.
-  ARCHITECTURE = ('num_scales', 'num_res_blocks', 'num_filters', 'precision')
+    return self.architecture.num_classes is not None
 
   def save(self, model_dir):
     """Writes `model_dir/config.json` atomically (no half-written file)."""
     path = Path(model_dir) / CONFIG_FILE
     tmp = path.with_suffix('.json.tmp')
-    tmp.write_text(json.dumps(dataclasses.asdict(self), indent=2) + '\n')
+    values = {**dataclasses.asdict(self),
+              'architecture': self.architecture.to_dict()}
+    tmp.write_text(json.dumps(values, indent=2) + '\n')
     os.replace(tmp, path)
 
   @classmethod
@@ -81,24 +149,34 @@ class Config:
       raise FileNotFoundError(f'{path} does not exist: {model_dir} is not a '
                               'model directory written by bin/train')
     values = json.loads(path.read_text())
-    return cls(**{**values, 'image_shape': tuple(values['image_shape']),
-                  'preset': Preset(**values['preset'])})
+    if 'architecture' not in values:
+      raise ValueError(f'{path} was written by an older bin/train, before '
+                       'the architecture was saved as one object; train '
+                       'again in another model_dir')
+    return cls(**{
+        **values,
+        'architecture': config_lib.Architecture.from_dict(
+            values['architecture']),
+        'training': Training(**values['training'])})
 
-  def override(self, **values):
-    """This config with the hyperparameters in `values` that are not None.
+  def override(self, **hyperparameters):
+    """This config with the `hyperparameters` that are not None.
 
-    Raises ValueError if one of them changes the architecture.
+    Raises ValueError if one of them changes the architecture: a checkpoint
+    restores only into the architecture it was saved from (with
+    `network_dtype`, also whether the optimizer has loss scaling).
     """
-    values = {k: v for k, v in values.items() if v is not None}
-    changed = {k: v for k, v in values.items()
-               if k in self.ARCHITECTURE and v != getattr(self.preset, k)}
+    architecture, training = _split(hyperparameters)
+    changed = {k: v for k, v in architecture.items()
+               if v != getattr(self.architecture, k)}
     if changed:
+      saved = {k: getattr(self.architecture, k) for k in changed}
       raise ValueError(
-          f'{changed} differs from the saved model '
-          f'({ {k: getattr(self.preset, k) for k in changed} }); use '
-          'another model_dir to train a different architecture')
+          f'{_describe(changed)} differs from the saved model '
+          f'({_describe(saved)}); use another model_dir to train a '
+          'different architecture')
     return dataclasses.replace(
-        self, preset=dataclasses.replace(self.preset, **values))
+        self, training=dataclasses.replace(self.training, **training))
 
 
 # Classes of the datasets whose labels a conditional model can use.
@@ -106,18 +184,22 @@ NUM_CLASSES = {'mnist': 10}
 
 
 def make_config(dataset, data_dir=None, seed=0, conditional=False,
-                **overrides):
-  """The preset of `dataset` with `overrides` (None: keep the preset's)."""
+                **hyperparameters):
+  """The preset of `dataset` with `hyperparameters` (None: keep the preset's).
+
+  `hyperparameters` are named as in `HYPERPARAMETERS`.
+  """
   if conditional and dataset not in NUM_CLASSES:
     raise ValueError(f'a conditional model needs labels: --conditional works '
                      f'with {sorted(NUM_CLASSES)}, not {dataset!r}')
-  shape = tuple(data.image_shape(dataset, data_dir))
-  preset = dataclasses.replace(
-      PRESETS[dataset], **{k: v for k, v in overrides.items() if v is not None})
-  if preset.num_scales is None:
-    preset = dataclasses.replace(
-        preset, num_scales=real_nvp.default_num_scales(*shape[:2]))
-  return Config(dataset, shape, preset,
-                data_dir=None if data_dir is None else str(data_dir),
-                seed=seed,
-                num_classes=NUM_CLASSES[dataset] if conditional else None)
+  architecture, training = _split(hyperparameters)
+  preset = PRESETS[dataset]
+  return Config(
+      dataset,
+      preset.architecture_for(
+          data.image_shape(dataset, data_dir),
+          num_classes=NUM_CLASSES[dataset] if conditional else None,
+          **architecture),
+      dataclasses.replace(preset.training, **training),
+      data_dir=None if data_dir is None else str(data_dir),
+      seed=seed)

@@ -1,8 +1,8 @@
 """tf.distribute strategies and mixed precision for training.
 
 `bin/train --strategy=...` runs the same Keras `fit` under one of
-`STRATEGIES`; `FlowModel.train_step` makes the loss the global batch's and
-keeps the replicas in step.
+`STRATEGIES`; `DistributionModel.train_step` makes the loss the global
+batch's and keeps the replicas in step.
 """
 
 import atexit
@@ -15,8 +15,9 @@ import tensorflow as tf
 __all__ = ['STRATEGIES', 'PRECISIONS', 'make', 'write_dir']
 
 STRATEGIES = ('default', 'mirrored', 'multi_worker', 'tpu')
-# `network_dtype` of the coupling networks; log-dets and the loss stay
-# float32. FlowModel adds loss scaling to float16.
+# `Architecture.network_dtype` of the coupling networks, by the name the
+# programs take; log-dets and the loss stay float32. DistributionModel adds
+# loss scaling to float16.
 PRECISIONS = {'fp32': None, 'bf16': 'mixed_bfloat16', 'fp16': 'mixed_float16'}
 
 

@@ -27,79 +27,77 @@ import time
 
 import tensorflow as tf
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
+import tf_keras
 
 from tfp_realnvp import bijectors
-from tfp_realnvp import distributions
-from tfp_realnvp.training import optimizers
+from tfp_realnvp import config as config_lib
+from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
+from tfp_realnvp.training import strategies
 
 __all__ = ['CONFIGS', 'PRECISIONS', 'Config', 'coupling_inputs',
            'forward_flops', 'num_parameters', 'measure_peak', 'measure',
            'profile', 'profile_table', 'run_config', 'in_subprocess',
            'markdown_table', 'targets_table']
 
-PRECISIONS = {'fp32': None, 'bf16': 'mixed_bfloat16'}  # network_dtype
+# Of `strategies.PRECISIONS`: fp16 needs loss scaling and a GPU to pay off.
+PRECISIONS = ('fp32', 'bf16')
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-  event_shape: tuple
-  num_scales: int | None
-  num_res_blocks: int
-  num_filters: int
-  batch_size: int = 64
+  """A model to measure, and how `bin/train` would train it."""
+  architecture: config_lib.Architecture
+  training: presets.Training = presets.Training()
 
-  def distribution(self, network_dtype=None):
-    return distributions.real_nvp_distribution(
-        list(self.event_shape), num_scales=self.num_scales,
-        num_res_blocks=self.num_res_blocks, num_filters=self.num_filters,
-        network_dtype=network_dtype)
+  def model(self, precision='fp32'):
+    """An untrained `FlowModel`, its networks in `precision`."""
+    return model_lib.FlowModel(
+        self.architecture.replace(
+            network_dtype=strategies.PRECISIONS[precision]),
+        l2=self.training.l2)
 
 
 def _preset(dataset, event_shape):
   """The model `bin/train --dataset=...` builds, at its batch size."""
   preset = presets.PRESETS[dataset]
-  return Config(event_shape, preset.num_scales, preset.num_res_blocks,
-                preset.num_filters, preset.batch_size)
+  return Config(preset.architecture_for(event_shape), preset.training)
 
 
-_SMALL = Config((32, 32, 3), 2, 4, 32)
+_SMALL = config_lib.Architecture((32, 32, 3), num_scales=2, num_res_blocks=4,
+                                 num_filters=32)
 CONFIGS = {
     'cifar10_paper': _preset('cifar10', (32, 32, 3)),  # The paper's CIFAR-10.
-    'small': _SMALL,
+    'small': Config(_SMALL),
     'mnist_default': _preset('mnist', (28, 28, 1)),
     'lsun64': _preset('lsun_bedroom', (64, 64, 3)),
-    'small_b16': dataclasses.replace(_SMALL, batch_size=16),
-    'small_b256': dataclasses.replace(_SMALL, batch_size=256),
-    'tiny': Config((8, 8, 3), 1, 1, 4, batch_size=8),  # For smoke tests.
+    'small_b16': Config(_SMALL, presets.Training(batch_size=16)),
+    'small_b256': Config(_SMALL, presets.Training(batch_size=256)),
+    'tiny': Config(  # For smoke tests.
+        config_lib.Architecture((8, 8, 3), num_scales=1, num_res_blocks=1,
+                                num_filters=4),
+        presets.Training(batch_size=8)),
 }
 
 
-def coupling_inputs(flow):
-  """`(network, [H, W, C])` for every coupling of a multi-scale `RealNVP`.
+def coupling_inputs(dist):
+  """`(network, [H, W, C])` for every coupling of a `real_nvp_distribution`.
 
-  Follows the data-to-latent direction (the `steps` order), tracking the
-  event shape through squeezes and factor-outs, so each network comes with
-  the shape it runs at.
+  Scale by scale, finest first: the checkerboard couplings run at the
+  scale's input shape, the channel couplings after its squeeze, and the
+  coarser scale on the half the factor-out passes on.
   """
+  def networks(steps, shape):  # The steps hold batch norms too.
+    return [(step.shift_and_log_scale_fn, shape) for step in steps
+            if isinstance(step, bijectors.AffineCoupling)]
+
   found = []
-
-  def walk(step, shape):  # Returns the shape `step` maps `shape` to.
-    if isinstance(step, bijectors.FactorOut):  # The coarser scales.
-      height, width, channels = shape
-      walk(step.bijector, [height, width, channels // 2])
-      return shape
-    if isinstance(getattr(step, 'bijector', None), bijectors.RealNVP):
-      step = step.bijector  # Invert(coarser).forward runs `steps` in order.
-    if isinstance(step, bijectors.RealNVP):
-      for s in step.steps:
-        shape = walk(s, shape)
-      return shape
-    if isinstance(step, bijectors.AffineCoupling):
-      found.append((step.shift_and_log_scale_fn, shape))
-    return step.forward_event_shape(shape).as_list()
-
-  walk(flow, list(flow.event_shape))
+  shape = dist.event_shape.as_list()
+  for scale in dist.bijector.scales:
+    height, width, channels = shape
+    found += networks(scale.checkerboard, shape)
+    found += networks(scale.channel, [height // 2, width // 2, 4 * channels])
+    shape = [height // 2, width // 2, 2 * channels]
   return found
 
 
@@ -112,7 +110,7 @@ def forward_flops(dist):
   that. log_prob and sample each cost one pass; a training step about three.
   """
   return sum(2 * height * width * int(tf.size(w))
-             for network, (height, width, _) in coupling_inputs(dist.bijector)
+             for network, (height, width, _) in coupling_inputs(dist)
              for w in network.trainable_weights if w.shape.rank == 4)
 
 
@@ -126,7 +124,8 @@ def measure_peak(precision, sizes=(1024, 2048, 4096), repeats=5):
   Best over sizes too: which size runs fastest depends on the kernels and
   caches (TF's default CPU kernels run 4096^2 a third slower than 2048^2).
   """
-  dtype = {'fp32': tf.float32, 'bf16': tf.bfloat16}[precision]
+  dtype = tf_keras.mixed_precision.Policy(
+      strategies.PRECISIONS[precision] or 'float32').compute_dtype
   best = 0.
   for size in sizes:
     a = tf.random.normal([size, size], dtype=tf.float32)
@@ -166,27 +165,18 @@ def _images_per_second(step, batch_size, seconds):
 def _training(name, precision, jit_compile, batch_size=None):
   """`(dist, train_step, x)` for a configuration; the step is not traced yet.
 
-  The step is a training step as `bin/train` runs it: log_prob with batch
-  statistics, mean bits/dim, gradients, a (fused) Adam update.
+  `train_step()` runs the training step of `bin/train` (`fit`'s own step
+  function) on the batch `x` and returns its loss.
   """
   config = CONFIGS[name]
-  batch_size = batch_size or config.batch_size
-  shape = list(config.event_shape)
-  x = tf.random.uniform([batch_size, *shape], 0., 256.)
-  dist = config.distribution(PRECISIONS[precision])
-  variables = dist.trainable_variables
-  optimizer = optimizers.FusedAdam(1e-3, global_clipnorm=100.)
-  optimizer.build(variables)  # Slots outside the (maybe compiled) step.
-
-  @tf.function(jit_compile=jit_compile)
-  def train_step(x):
-    with tf.GradientTape() as tape:
-      log_prob = dist.log_prob(x, bijector_kwargs={'training': True})
-      loss = tf.reduce_mean(distributions.bits_per_dim(log_prob, shape))
-    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-    return loss
-
-  return dist, train_step, x
+  batch_size = batch_size or config.training.batch_size
+  x = tf.random.uniform([batch_size, *config.architecture.event_shape], 0.,
+                        256.)
+  model = config.model(precision)
+  model.compile(config.training.optimizer(), jit_compile=jit_compile)
+  batches = iter(tf.data.Dataset.from_tensors(x).repeat())
+  train_function = model.make_train_function()
+  return model.distribution, lambda: train_function(batches)['loss'], x
 
 
 def measure(name, precision, jit_compile, seconds, batch_size=None):
@@ -199,9 +189,9 @@ def measure(name, precision, jit_compile, seconds, batch_size=None):
   start = time.perf_counter()
   dist, train_step, x = _training(name, precision, jit_compile, batch_size)
   batch_size, shape = x.shape[0], x.shape[1:].as_list()
-  train_step(x).numpy()
+  train_step().numpy()
   first_step = time.perf_counter() - start
-  train = _images_per_second(lambda: train_step(x).numpy(), batch_size,
+  train = _images_per_second(lambda: train_step().numpy(), batch_size,
                              seconds)
   # Training runs first, so the peak so far is the training peak.
   train_rss = _peak_rss_gb()
@@ -237,12 +227,12 @@ def profile(name, precision='fp32', steps=2, logdir=None):
   can exceed the step's wall time; fractions are of the op time. The trace
   stays in `logdir` (a temporary directory if None) for TensorBoard.
   """
-  _, train_step, x = _training(name, precision, jit_compile=False)
-  train_step(x).numpy()
+  _, train_step, _ = _training(name, precision, jit_compile=False)
+  train_step().numpy()
   logdir = logdir or tempfile.mkdtemp(prefix='realnvp_profile_')
   tf.profiler.experimental.start(logdir)
   for _ in range(steps):
-    train_step(x).numpy()
+    train_step().numpy()
   tf.profiler.experimental.stop()
   space = xplane_pb2.XSpace()
   space.ParseFromString(max(pathlib.Path(logdir).rglob('*.xplane.pb'),
