@@ -29,7 +29,8 @@ class Architecture:
     num_res_blocks: residual blocks in each coupling's s,t network.
     num_filters: feature maps at the finest scale; they double at each
       coarser one.
-    batch_norm: batch normalization after each coupling.
+    batch_norm: batch normalization in the s,t networks and after each
+      coupling, as in the paper; False: none anywhere.
     num_bits: bits per pixel; pixels lie in `[0, 2**num_bits)`.
     num_classes: set for a class-conditional flow: every call then takes
       `conditional_input`, `[batch, num_classes]` (one-hot labels), through

@@ -1,9 +1,15 @@
-"""The s and t networks of the couplings, as `tf_keras` layers.
+"""The s,t networks of the couplings, as `tf_keras` layers.
+
+`ResNet` is the network of the authors' code (tensorflow/models,
+research/real_nvp: `resnet` and the input stage of `masked_conv_aff_coupling`
+and `conv_ch_aff_coupling`); `MLP` serves vector flows.
 
 TFP tracks `tf.Variable`s; `tf_keras` (Keras 2) layers create them, Keras 3
 layers do not, so these are `tf_keras` layers: `dist.trainable_variables`
 then lists every weight.
 """
+
+import math
 
 import tensorflow as tf
 import tf_keras
@@ -51,111 +57,208 @@ def _conv2d_gradients(x, kernel, dy):
 class WeightNormConv2D(tf_keras.layers.Layer):
   """A 'same'-padded convolution with weight normalization.
 
-  The kernel is `g * v / ||v||`, the norm taken per output channel (Salimans
-  and Kingma 2016), which decouples each filter's length `g` (the 'scale
-  parameters' the paper's L2 penalty acts on) from its direction `v`.
+  The kernel is `v / ||v||`, the norm taken per output channel (Salimans and
+  Kingma 2016), times a learned gain `g` per output channel if `use_gain`
+  (the 'scale parameters' the paper's L2 penalty acts on). As in the
+  authors' `conv_layer`: `v ~ U(-a, a)` with `a = sqrt(2 / fan_in_channels)`,
+  `g` starts at `a * sqrt(fan_in / 12)` (= `kernel_size / sqrt(6)`), the
+  bias at 0.
   """
 
-  def __init__(self, filters, kernel_size=3, **kwargs):
+  def __init__(self, filters, kernel_size=3, use_bias=True, use_gain=True,
+               **kwargs):
     super().__init__(**kwargs)
     self.filters = filters
     self.kernel_size = kernel_size
+    self.use_bias = use_bias
+    self.use_gain = use_gain
 
   def build(self, input_shape):
     in_channels = int(input_shape[-1])
     k = self.kernel_size
+    limit = math.sqrt(2. / in_channels)
     self.v = self.add_weight(
         name='v', shape=[k, k, in_channels, self.filters],
-        initializer=tf_keras.initializers.HeNormal())
-    # g = ||v|| at the start, so the layer starts as a plain He-initialised
-    # convolution.
-    self.g = self.add_weight(
-        name='g', shape=[self.filters],
-        initializer=tf_keras.initializers.Constant(1.))
-    self.g.assign(tf.norm(tf.reshape(self.v, [-1, self.filters]), axis=0))
-    self.bias = self.add_weight(name='bias', shape=[self.filters],
-                                initializer='zeros')
+        initializer=tf_keras.initializers.RandomUniform(-limit, limit))
+    if self.use_gain:
+      self.g = self.add_weight(
+          name='g', shape=[self.filters],
+          initializer=tf_keras.initializers.Constant(
+              limit * math.sqrt(k * k * in_channels / 12.)))
+    if self.use_bias:
+      self.bias = self.add_weight(name='bias', shape=[self.filters],
+                                  initializer='zeros')
     super().build(input_shape)
 
   def call(self, x):
-    kernel = self.g * tf.math.l2_normalize(self.v, axis=[0, 1, 2])
-    return conv2d(x, kernel) + self.bias
+    kernel = tf.math.l2_normalize(self.v, axis=[0, 1, 2])
+    if self.use_gain:
+      kernel *= self.g
+    y = conv2d(x, kernel)
+    return y + self.bias if self.use_bias else y
+
+
+class _BatchNorm(tf_keras.layers.BatchNormalization):
+  """The authors' `batch_norm(scale=False)`: a learned shift, no gain; or,
+  with `enabled=False`, the identity."""
+
+  def __init__(self, enabled, **kwargs):
+    super().__init__(momentum=0.9, epsilon=1e-4, scale=False, **kwargs)
+    self.enabled = enabled
+
+  def build(self, input_shape):
+    if self.enabled:
+      super().build(input_shape)
+    else:
+      self.built = True
+
+  def call(self, x, training=None):
+    return super().call(x, training=training) if self.enabled else x
 
 
 class ResNet(tf_keras.layers.Layer):
-  """Deep residual network computing `(shift, log_scale)` for a coupling.
+  """The s,t network of a coupling, `(shift, log_scale)` from its input.
+
+  For a checkerboard coupling the input is the masked event `b * x` and the
+  network is given `mask` (`b`); for a channel-wise coupling it is the
+  conditioning half of the channels. With `C` = `channels`:
 
   ```none
-  h = conv(x)
-  h = h + conv(relu(conv(relu(h))))      # num_blocks times
-  shift, log_scale = split(conv_out(relu(h)))
-  log_scale = scale * tanh(log_scale)    # bounded, with a learned scale
+  h = BN(x)                      # no gain; batch statistics in training
+  h = 2 * h                      # checkerboard only
+  h = relu(concat([h, -h] + [b]))          # [b]: checkerboard only
+  h = conv3x3(h)                 # weight-normed, no gain
+  out = skip_in(h)               # 1x1
+  for each block:                # pre-activation residual blocks
+    h = h + conv3x3_g(relu(BN(conv3x3(relu(BN(h))))))
+    out = out + skip_k(h)        # 1x1
+  shift, raw = split(conv1x1_g(relu(BN(out))), 2 C channels)
+  log_scale = scale * tanh(raw)  # one learned scalar
   ```
 
-  Every convolution is 3x3 and weight-normalized but the output one, which
-  starts at zero so the coupling starts as the identity.
+  Every batch norm follows the `training` keyword argument, which a `Flow`
+  routes to it: batch statistics (and an update of the running averages,
+  momentum 0.9) when True, the running averages otherwise. With
+  `batch_norm=False` there is none (and the block's first convolution gets
+  a bias, as in the authors' code).
+  `initial_scale` is the scalar's start: the authors' code starts it at 0
+  for checkerboard couplings (which start as additive couplings) and at 1
+  for channel couplings. `regularized_weights` are what the paper's L2
+  penalty acts on: the gains `g`, and the scalar of a checkerboard coupling.
 
   With `num_classes`, the network is class-conditional: `call(x,
   conditional_input=one_hot)` adds a learned per-class bias to the first
   feature maps (`one_hot` is `[N, num_classes]`, one row per image).
   """
 
-  def __init__(self, channels, num_blocks=4, num_filters=32, num_classes=None,
-               **kwargs):
+  def __init__(self, channels, num_blocks=4, num_filters=32, mask=None,
+               initial_scale=0., num_classes=None, batch_norm=True, **kwargs):
     super().__init__(**kwargs)
     self.channels = channels
-    self.condition = _Condition(num_classes, num_filters, self.dtype_policy)
-    self.conv_in = WeightNormConv2D(num_filters, name='conv_in',
-                                    dtype=self.dtype_policy)
-    self.blocks = [
-        [WeightNormConv2D(num_filters, name=f'block{i}_conv{j}',
-                          dtype=self.dtype_policy) for j in range(2)]
-        for i in range(num_blocks)]
+    self.mask = None if mask is None else tf.constant(mask, self.dtype)
+    policy = self.dtype_policy
+    self.bn_in = _BatchNorm(batch_norm, name='bn_in', dtype=policy)
+    self.conv_in = WeightNormConv2D(num_filters, 3, use_gain=False,
+                                    name='conv_in', dtype=policy)
+    self.condition = _Condition(num_classes, num_filters, policy)
+    self.skip_in = WeightNormConv2D(num_filters, 1, name='skip_in',
+                                    dtype=policy)
+    self.blocks = [_ResidualBlock(num_filters, batch_norm, name=f'block{i}',
+                                  dtype=policy)
+                   for i in range(num_blocks)]
+    self.skips = [WeightNormConv2D(num_filters, 1, name=f'skip{i}',
+                                   dtype=policy) for i in range(num_blocks)]
+    self.bn_out = _BatchNorm(batch_norm, name='bn_out', dtype=policy)
     # In mixed precision the output layer and the tanh scale compute in the
     # weights' dtype (as Keras advises for a model's last layer): a bfloat16
     # shift moves z in steps of 2^-8 of its size, which cost 0.15 bits/dim
     # on MNIST.
-    self.conv_out = _Conv2D(
-        2 * channels, 3, padding='same', kernel_initializer='zeros',
-        name='conv_out', dtype=self.dtype_policy.variable_dtype)
+    self.conv_out = WeightNormConv2D(2 * channels, 1, name='conv_out',
+                                     dtype=policy.variable_dtype)
+    self.initial_scale = initial_scale
     # Create the weights now, so they exist before the first call.
     self.build(tf.TensorShape([None, None, None, channels]))
 
   def build(self, input_shape):
     features = tf.TensorShape([None, None, None, self.conv_in.filters])
-    self.conv_in.build(input_shape)
+    self.bn_in.build(input_shape)
+    extra = 0 if self.mask is None else 1
+    self.conv_in.build(input_shape[:-1].concatenate([2 * self.channels +
+                                                     extra]))
     self.condition.build()
-    for conv_a, conv_b in self.blocks:
-      conv_a.build(features)
-      conv_b.build(features)
+    self.skip_in.build(features)
+    for block, skip in zip(self.blocks, self.skips):
+      block.build(features)
+      skip.build(features)
+    self.bn_out.build(features)
     self.conv_out.build(features)
-    self.scale = self.add_weight(name='scale', shape=[self.channels],
-                                 initializer='ones',
-                                 experimental_autocast=False)
+    self.scale = self.add_weight(
+        name='scale', shape=[],
+        initializer=tf_keras.initializers.Constant(self.initial_scale),
+        experimental_autocast=False)
     super().build(input_shape)
 
-  def call(self, x, conditional_input=None):
-    h = self.condition(self.conv_in(x), conditional_input)
-    for conv_a, conv_b in self.blocks:
-      h += conv_b(tf.nn.relu(conv_a(tf.nn.relu(h))))
-    shift, log_scale = tf.split(self.conv_out(tf.nn.relu(h)), 2, axis=-1)
-    return shift, self.scale * tf.tanh(log_scale)
+  @property
+  def regularized_weights(self):
+    gains = [conv.g for conv in (self.skip_in, *self.skips, self.conv_out,
+                                 *(b.conv_b for b in self.blocks))]
+    return gains + ([self.scale] if self.mask is not None else [])
+
+  def call(self, x, training=None, conditional_input=None):
+    h = self.bn_in(x, training=training)
+    parts = [h, -h]
+    if self.mask is not None:
+      if self.bn_in.enabled:
+        h = 2. * h
+      mask = tf.broadcast_to(tf.cast(self.mask, h.dtype),
+                             tf.concat([tf.shape(h)[:-1], [1]], axis=0))
+      parts = [h, -h, mask]
+    h = self.conv_in(tf.nn.relu(tf.concat(parts, axis=-1)))
+    h = self.condition(h, conditional_input)
+    out = self.skip_in(h)
+    for block, skip in zip(self.blocks, self.skips):
+      h = block(h, training=training)
+      out += skip(h)
+    out = tf.nn.relu(self.bn_out(out, training=training))
+    shift, raw = tf.split(self.conv_out(out), 2, axis=-1)
+    return shift, self.scale * tf.tanh(raw)
 
 
-class _Conv2D(tf_keras.layers.Conv2D):
-  """`tf_keras.layers.Conv2D` (stride 1, 'same') through `conv2d`."""
+class _ResidualBlock(tf_keras.layers.Layer):
+  """`h + conv_b(relu(BN(conv_a(relu(BN(h))))))`, 3x3 convolutions."""
 
-  def convolution_op(self, inputs, kernel):
-    return conv2d(inputs, kernel)
+  def __init__(self, filters, batch_norm, **kwargs):
+    super().__init__(**kwargs)
+    policy = self.dtype_policy
+    self.bn_a = _BatchNorm(batch_norm, name='bn_a', dtype=policy)
+    self.conv_a = WeightNormConv2D(filters, 3, use_bias=not batch_norm,
+                                   use_gain=False, name='conv_a',
+                                   dtype=policy)
+    self.bn_b = _BatchNorm(batch_norm, name='bn_b', dtype=policy)
+    self.conv_b = WeightNormConv2D(filters, 3, name='conv_b', dtype=policy)
+
+  def build(self, input_shape):
+    for layer in (self.bn_a, self.conv_a, self.bn_b, self.conv_b):
+      layer.build(input_shape)
+    super().build(input_shape)
+
+  def call(self, h, training=None):
+    a = self.conv_a(tf.nn.relu(self.bn_a(h, training=training)))
+    return h + self.conv_b(tf.nn.relu(self.bn_b(a, training=training)))
 
 
 class MLP(tf_keras.layers.Layer):
-  """Fully connected `(shift, log_scale)` network for vector couplings."""
+  """Fully connected `(shift, log_scale)` network for vector couplings.
 
-  def __init__(self, event_size, hidden_units=(64, 64), num_classes=None,
-               **kwargs):
+  Maps the `input_size` conditioning entries to a shift and log-scale for
+  each of the `output_size` others, as `tfb.RealNVP`'s networks do.
+  """
+
+  def __init__(self, input_size, output_size, hidden_units=(64, 64),
+               num_classes=None, **kwargs):
     super().__init__(**kwargs)
-    self.event_size = event_size
+    self.input_size = input_size
+    self.output_size = output_size
     self.condition = _Condition(num_classes, hidden_units[0],
                                 self.dtype_policy)
     self.hidden = [
@@ -163,9 +266,9 @@ class MLP(tf_keras.layers.Layer):
                               dtype=self.dtype_policy)
         for i, units in enumerate(hidden_units)]
     self.out = tf_keras.layers.Dense(
-        2 * event_size, kernel_initializer='zeros', name='dense_out',
+        2 * output_size, kernel_initializer='zeros', name='dense_out',
         dtype=self.dtype_policy)
-    self.build(tf.TensorShape([None, event_size]))
+    self.build(tf.TensorShape([None, input_size]))
 
   def build(self, input_shape):
     self.condition.build()
@@ -174,7 +277,7 @@ class MLP(tf_keras.layers.Layer):
       layer.build(shape)
       shape = tf.TensorShape([None, layer.units])
     self.out.build(shape)
-    self.scale = self.add_weight(name='scale', shape=[self.event_size],
+    self.scale = self.add_weight(name='scale', shape=[self.output_size],
                                  initializer='ones')
     super().build(input_shape)
 
@@ -186,8 +289,6 @@ class MLP(tf_keras.layers.Layer):
         h = self.condition(h, conditional_input)
     shift, log_scale = tf.split(self.out(h), 2, axis=-1)
     return shift, self.scale * tf.tanh(log_scale)
-
-
 class _Condition(tf_keras.layers.Layer):
   """Adds a learned bias per class to features; the identity if unconditional.
 

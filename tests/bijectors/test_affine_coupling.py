@@ -12,7 +12,12 @@ tfb = tfp.bijectors
 
 
 def _coupling(mask, channels, dtype=tf.float64, seed=0):
-  net = networks.ResNet(channels, num_blocks=1, num_filters=8, dtype=dtype)
+  if mask.ndim == 1:  # a channel split: the network sees the conditioning half
+    net = networks.ResNet(channels // 2, num_blocks=1, num_filters=8,
+                          initial_scale=1., dtype=dtype)
+  else:
+    net = networks.ResNet(channels, num_blocks=1, num_filters=8, mask=mask,
+                          dtype=dtype)
   coupling = bijectors.AffineCoupling(mask, net, event_ndims=3, dtype=dtype)
   return flow_testing.perturb(coupling, seed=seed, scale=0.3)
 
@@ -57,36 +62,37 @@ def test_masked_half_passes_through_and_forward_is_generative(name, make_mask):
   coupling = _coupling(mask, channels=4)
   z = _x([2, 4, 4, 4], 3)
   x = coupling.forward(z)
-  shift, log_scale = coupling.shift_and_log_scale_fn(z * mask)
   b = np.broadcast_to(mask, z.shape[1:]).astype(bool)
   np.testing.assert_array_equal(x.numpy()[:, b], z.numpy()[:, b])
-  expected = z * tf.exp(log_scale) + shift  # tfb.RealNVP's forward
-  np.testing.assert_allclose(x.numpy()[:, ~b], expected.numpy()[:, ~b],
-                             rtol=1e-12)
+  if mask.ndim == 1:  # the network sees the conditioning channels alone
+    shift, log_scale = coupling.shift_and_log_scale_fn(z.numpy()[..., b[0, 0]])
+    changed = z.numpy()[..., ~b[0, 0]]
+  else:  # the network sees the masked event
+    shift, log_scale = coupling.shift_and_log_scale_fn(z * mask)
+    shift, log_scale, changed = (t.numpy()[:, ~b] for t in (shift, log_scale,
+                                                          z))
+  expected = changed * np.exp(log_scale) + shift  # tfb.RealNVP's forward
+  changed_x = x.numpy()[..., ~b[0, 0]] if mask.ndim == 1 else x.numpy()[:, ~b]
+  np.testing.assert_allclose(changed_x, expected, rtol=1e-12)
   assert np.abs(x.numpy()[:, ~b] - z.numpy()[:, ~b]).max() > 1e-3
+  assert coupling.kwarg_names == {'training', 'conditional_input'}
 
 
 @pytest.mark.parametrize('num_masked', [2, 3])
 def test_agrees_with_tfp_real_nvp(num_masked):
   size = 5
-  net = flow_testing.perturb(
-      networks.MLP(size, hidden_units=[16], dtype=tf.float64), scale=0.5)
+  net = flow_testing.perturb(networks.MLP(
+      num_masked, size - num_masked, hidden_units=[16], dtype=tf.float64),
+                             scale=0.5)
 
-  def shift_and_log_scale(x_masked, output_units):
-    # tfb.RealNVP passes the first num_masked entries; ours the masked event.
-    padded = tf.pad(x_masked, [[0, 0], [0, size - num_masked]])
-    shift, log_scale = net(padded)
-    return shift[..., num_masked:], log_scale[..., num_masked:]
+  def shift_and_log_scale(x_masked, output_units=None):
+    del output_units  # tfb.RealNVP passes it; the network knows its size
+    return net(x_masked)
 
   theirs = tfb.RealNVP(num_masked=num_masked,
                        shift_and_log_scale_fn=shift_and_log_scale)
   mask = (np.arange(size) < num_masked).astype(np.float64)
-
-  def ours_fn(x_masked):  # zero where the mask passes x through
-    return [tf.pad(t, [[0, 0], [num_masked, 0]])
-            for t in shift_and_log_scale(x_masked[..., :num_masked], None)]
-
-  ours = bijectors.AffineCoupling(mask, ours_fn, dtype=tf.float64)
+  ours = bijectors.AffineCoupling(mask, shift_and_log_scale, dtype=tf.float64)
   x = _x([6, size], 5)
   for method in ('forward', 'inverse'):
     np.testing.assert_allclose(getattr(ours, method)(tf.identity(x)),
@@ -115,18 +121,19 @@ def test_declared_kwargs_reach_the_network():
 
   def shift_and_log_scale(x, label):
     seen.append(label)
-    return tf.zeros_like(x), tf.ones_like(x) * label
+    return tf.zeros([1, 2]), tf.constant([[1., 0.]]) * label
 
-  coupling = bijectors.AffineCoupling(bijectors.half_mask(2),
+  coupling = bijectors.AffineCoupling(bijectors.half_mask(3),
                                       shift_and_log_scale)
   assert coupling.kwarg_names == {'label'}
-  y = coupling.forward(tf.zeros([1, 2]) + 1., label=3.)
-  np.testing.assert_allclose(y, [[1., np.exp(3.)]])
+  # A channel split: the network sees the first entry, returns the others'.
+  y = coupling.forward(tf.ones([1, 3]), label=3.)
+  np.testing.assert_allclose(y, [[1., np.exp(3.), 1.]])
   assert seen == [3.]
 
 
 def test_rejects_bad_masks():
-  net = networks.MLP(2)
+  net = networks.MLP(1, 1)
   with pytest.raises(ValueError, match='0s and 1s'):
     bijectors.AffineCoupling(np.array([0.5, 1.]), net)
   with pytest.raises(ValueError, match='both'):

@@ -11,7 +11,8 @@ from tests import flow_testing
 def _factor_out(dtype=tf.float64):
   inner = bijectors.AffineCoupling(
       bijectors.checkerboard_mask(4, 4),
-      networks.ResNet(2, num_blocks=1, num_filters=4, dtype=dtype),
+      networks.ResNet(2, num_blocks=1, num_filters=4,
+                      mask=bijectors.checkerboard_mask(4, 4), dtype=dtype),
       event_ndims=3, dtype=dtype)
   return flow_testing.perturb(bijectors.FactorOut(inner), scale=0.3), inner
 
@@ -20,12 +21,12 @@ def _x(shape, seed=1, dtype=tf.float64):
   return tf.random.stateless_normal(shape, seed=[seed, 2], dtype=dtype)
 
 
-def test_first_half_is_the_latent_and_the_rest_goes_to_the_bijector():
+def test_first_half_goes_to_the_bijector_and_the_rest_is_the_latent():
   factor_out, inner = _factor_out()
   z = _x([2, 4, 4, 4])
   x = factor_out.forward(z)
-  np.testing.assert_array_equal(x[..., :2], z[..., :2])
-  np.testing.assert_allclose(x[..., 2:], inner.forward(z[..., 2:]),
+  np.testing.assert_array_equal(x[..., 2:], z[..., 2:])
+  np.testing.assert_allclose(x[..., :2], inner.forward(z[..., :2]),
                              rtol=1e-12)
 
 
@@ -53,7 +54,8 @@ def test_sample_shapes_and_batch_shape():
 def test_any_event_rank():
   coupling = flow_testing.perturb(bijectors.AffineCoupling(
       bijectors.half_mask(3),
-      networks.MLP(3, hidden_units=[8], dtype=tf.float64), dtype=tf.float64),
+      networks.MLP(1, 2, hidden_units=[8], dtype=tf.float64),
+      dtype=tf.float64),
                                   scale=0.5)
   factor_out = bijectors.FactorOut(coupling)
   assert factor_out.forward_min_event_ndims == 1

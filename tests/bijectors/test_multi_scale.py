@@ -35,8 +35,10 @@ def test_architecture_follows_the_paper_and_is_named():
   # Scales 1 and 2: 3 checkerboard + 3 channel-wise; last: 4 checkerboard.
   assert masks == [[[16, 16, 1]] * 3, [[12]] * 3, [[8, 8, 1]] * 3, [[24]] * 3,
                    [[4, 4, 1]] * 4, []]
+  # Feature maps double per scale; the channel couplings' are twice their
+  # scale's.
   filters = [c.shift_and_log_scale_fn.conv_in.filters for c in _couplings(flow)]
-  assert filters == [4] * 6 + [8] * 6 + [16] * 4
+  assert filters == [4] * 3 + [8] * 3 + [8] * 3 + [16] * 3 + [16] * 4
   assert flow.kwarg_names == {'training', 'conditional_input'}
 
 
@@ -95,8 +97,9 @@ def test_chain_of_the_public_bijectors_built_by_hand_is_the_same_model():
   # The TFP way: a Chain lists the steps data-to-latent, each generative.
   by_hand = tfb.Chain([
       flow.logit, *s0.checkerboard, bijectors.Unsqueeze(), *s0.channel,
+      tfb.Invert(bijectors.Unsqueeze()), bijectors.Unsqueeze(True),
       bijectors.FactorOut(tfb.Chain(s1.checkerboard)),
-      tfb.Invert(bijectors.Unsqueeze())])
+      tfb.Invert(bijectors.Unsqueeze(True))])
   base = tfd.Sample(tfd.Normal(tf.constant(0., tf.float64), 1.), [8, 8, 3])
   ours = tfd.TransformedDistribution(base, flow)
   theirs = tfd.TransformedDistribution(base, by_hand)
@@ -129,13 +132,15 @@ def test_per_scale_latents_round_trip_and_match_factor_out():
   parts = flow.split_latent(z)
   assert [p.shape for p in parts] == [[2, 4, 4, 6], [2, 4, 4, 6]]
   np.testing.assert_array_equal(flow.merge_latent(parts), z)
-  # The finest part is what scale 0 factored out: the first half of the
-  # channels after its channel couplings.
+  # The finest part is what scale 0 factored out: the second half of the
+  # channels after its channel couplings, unsqueezed and squeezed diagonal
+  # sites first.
   h = flow.logit.inverse(tf.identity(x))
   for step in [*flow.scales[0].checkerboard, bijectors.Unsqueeze(),
-               *flow.scales[0].channel]:
+               *flow.scales[0].channel, tfb.Invert(bijectors.Unsqueeze()),
+               bijectors.Unsqueeze(diagonal_first=True)]:
     h = step.inverse(h)
-  np.testing.assert_allclose(parts[0], h[..., :6], rtol=1e-12)
+  np.testing.assert_allclose(parts[0], h[..., 6:], rtol=1e-12)
 
 
 def test_each_network_runs_once_per_log_prob_and_sample(monkeypatch):
@@ -195,3 +200,35 @@ def test_inside_chain_and_invert():
       chain.forward_log_det_jacobian(x, event_ndims=3),
       flow.inverse_log_det_jacobian(x, event_ndims=3) + 192 * np.log(2.),
       rtol=1e-10)
+
+
+@pytest.mark.slow
+def test_cifar10_configuration_has_the_authors_parameter_count():
+  # 19,609,545: the authors' `encoder` built with n_scale=2, 8 residual
+  # blocks, base_dim 64 on 32x32x3, its trainable variables counted.
+  flow = bijectors.multi_scale_real_nvp(config.Architecture(
+      [32, 32, 3], num_scales=2, num_res_blocks=8, num_filters=64))
+  assert sum(int(np.prod(v.shape)) for v in flow.trainable_variables) == (
+      19_609_545)
+
+
+def test_factor_out_order_is_the_authors():
+  # The ordered squeeze: sub-pixel k of channel c at k * C + c, with k over
+  # (0,0), (1,1), (0,1), (1,0); the diagonal half goes on to the coarser
+  # scales, the anti-diagonal half is the scale's latent.
+  block = tf.constant([[[100. * c + 10 * h + w for c in range(3)]
+                        for w in range(2)] for h in range(2)])[None]
+  ordered = bijectors.Unsqueeze(diagonal_first=True).inverse(block)
+  np.testing.assert_array_equal(
+      ordered[0, 0, 0], [0, 100, 200, 11, 111, 211, 1, 101, 201, 10, 110, 210])
+  flow = bijectors.multi_scale_real_nvp(
+      config.Architecture([4, 4, 1], num_scales=2, num_res_blocks=1,
+                          num_filters=4), dtype=tf.float64)
+  z = tf.reshape(tf.range(16., dtype=tf.float64), [1, 4, 4, 1])
+  latent, coarser = flow.split_latent(z)
+  # 4h + w at the h+w odd sites is scale 0's latent; the even sites go on.
+  np.testing.assert_array_equal(np.sort(np.ravel(latent)),
+                                [1, 3, 4, 6, 9, 11, 12, 14])
+  np.testing.assert_array_equal(np.sort(np.ravel(coarser)),
+                                [0, 2, 5, 7, 8, 10, 13, 15])
+  np.testing.assert_array_equal(flow.merge_latent([latent, coarser]), z)

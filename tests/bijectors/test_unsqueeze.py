@@ -20,11 +20,12 @@ def test_squeeze_makes_each_2x2_subsquare_one_column():
 
 def test_agrees_with_a_reshape_transpose_chain():
   h, w, c = 4, 6, 2
+  # The authors' squeeze_2x2: [h/2, 2, w/2, 2, c] -> [h/2, w/2, c, 2, 2].
   squeeze = tfb.Chain([
-      tfb.Reshape([h // 2, w // 2, 4 * c], event_shape_in=[h // 2, w // 2, 2,
-                                                            2 * c]),
-      tfb.Transpose(perm=[0, 2, 1, 3]),
-      tfb.Reshape([h // 2, 2, w // 2, 2 * c], event_shape_in=[h, w, c]),
+      tfb.Reshape([h // 2, w // 2, 4 * c],
+                  event_shape_in=[h // 2, w // 2, c, 2, 2]),
+      tfb.Transpose(perm=[0, 2, 4, 1, 3]),
+      tfb.Reshape([h // 2, 2, w // 2, 2, c], event_shape_in=[h, w, c]),
   ])
   x = tf.random.stateless_normal([3, h, w, c], seed=[1, 1], dtype=tf.float64)
   unsqueeze = bijectors.Unsqueeze()
@@ -39,11 +40,13 @@ def test_agrees_with_a_reshape_transpose_chain():
 
 
 @bijector_checks.REGIMES
-def test_bijective_and_finite(regime):
+@pytest.mark.parametrize('diagonal_first', [False, True])
+def test_bijective_and_finite(regime, diagonal_first):
   x = tf.random.stateless_normal([3, 2, 3, 8], seed=[1, 1])
   y = tf.random.stateless_normal([3, 4, 6, 2], seed=[2, 1])
   bijector_checks.assert_bijective_and_finite(
-      bijectors.Unsqueeze(), x, y, event_ndims=3, regime=regime, rtol=0.)
+      bijectors.Unsqueeze(diagonal_first), x, y, event_ndims=3, regime=regime,
+      rtol=0.)
 
 
 def test_log_det_is_zero_by_brute_force():
@@ -71,3 +74,19 @@ def test_bad_shapes_name_what_was_expected():
     unsqueeze.forward(tf.zeros([1, 2, 2, 3]))
   with pytest.raises(ValueError, match=r'rank >= 3'):
     unsqueeze.forward(tf.zeros([4, 4]))
+
+
+def test_squeeze_order_is_the_authors():
+  # A 1-channel 4x4 image holding 4h + w: sub-pixel (dh, dw) of channel c
+  # lands at channel 4c + 2dh + dw.
+  x = tf.reshape(tf.range(16.), [1, 4, 4, 1])
+  squeezed = bijectors.Unsqueeze().inverse(x)[0]
+  expected = [[[0, 2], [8, 10]], [[1, 3], [9, 11]],
+              [[4, 6], [12, 14]], [[5, 7], [13, 15]]]
+  np.testing.assert_array_equal(np.moveaxis(squeezed, -1, 0), expected)
+  # With 3 channels (100c + 10h + w in one 2x2 block): channel-major.
+  block = tf.constant([[[100. * c + 10 * h + w for c in range(3)]
+                        for w in range(2)] for h in range(2)])[None]
+  np.testing.assert_array_equal(
+      bijectors.Unsqueeze().inverse(block)[0, 0, 0],
+      [0, 1, 10, 11, 100, 101, 110, 111, 200, 201, 210, 211])

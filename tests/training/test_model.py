@@ -39,16 +39,27 @@ def test_call_is_bits_per_dim_of_the_distribution_with_running_averages():
   np.testing.assert_allclose(model(x), expected, rtol=1e-6)
 
 
-def test_train_step_minimizes_bits_per_dim_plus_l2_on_gains():
+def test_train_step_minimizes_nats_plus_l2_and_reports_bits_per_dim():
   model = tiny_model(l2=0.1)
-  gains = [layer.g for layer in model.distribution.bijector.submodules
-           if isinstance(layer, networks.WeightNormConv2D)]
-  penalty = 0.1 * sum(float(tf.reduce_sum(g**2)) for g in gains)
+  nets = [layer for layer in model.distribution.bijector.submodules
+          if isinstance(layer, networks.ResNet)]
+  # The authors' L2: the gains of the skip, block-output and output
+  # convolutions, and the checkerboard couplings' log-scale scalars.
+  regularized = [w for net in nets for w in net.regularized_weights]
+  assert len(regularized) == len(nets) * (1 + 1 + 1 + 1 + 1)
+  gains = [conv.g for net in nets for conv in net.submodules
+           if isinstance(conv, networks.WeightNormConv2D) and conv.use_gain]
+  assert {g.ref() for g in gains} < {w.ref() for w in regularized}
+  penalty = 0.1 * sum(float(tf.reduce_sum(w**2)) for w in regularized)
+  x = pixels()
+  nats = -float(tf.reduce_mean(model.distribution.log_prob(
+      x, bijector_kwargs={'training': True})))
   before = values(model.trainable_variables)
-  logs = model.train_step(pixels())
+  logs = model.train_step(x)
   assert set(logs) == {'loss', 'bits_per_dim'}
-  assert float(logs['loss']) - float(logs['bits_per_dim']) == pytest.approx(
-      penalty, rel=1e-4)
+  assert float(logs['loss']) == pytest.approx(nats + penalty, rel=1e-4)
+  assert float(logs['bits_per_dim']) == pytest.approx(
+      nats / (np.prod(SHAPE) * np.log(2.)), rel=1e-4)
   assert int(model.optimizer.iterations) == 1
   assert any(not np.array_equal(a, b) for a, b in
              zip(before, values(model.trainable_variables)))

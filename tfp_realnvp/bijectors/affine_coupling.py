@@ -60,13 +60,23 @@ class AffineCoupling(_one_pass.OnePassBijector):
   ```
 
   `b * y == b * x`, so both directions call the network on the same input.
-  The Jacobian is triangular. With `b` splitting a vector into its first
-  `num_masked` entries and the rest, this is `tfb.RealNVP(num_masked, ...)`.
+  The Jacobian is triangular. Scoring computes `(x + t') * exp(s')` with
+  `(t', s') = -(shift, log_scale)`, the form of the authors' code; the
+  network's last layer and `tanh` are odd, so both forms are the same model.
 
-  `shift_and_log_scale_fn(masked_x, **kwargs)` returns `(shift, log_scale)`,
-  each shaped like its input; for images it is called on a rank-4 batch
-  `[N, H, W, C]` (all batch dimensions folded into `N`), for vectors on
-  `[N, D]`. The keyword arguments its signature names (for instance
+  What the network sees depends on the mask:
+
+  - A mask over the last axis only (`channel_mask`, `half_mask`: a channel
+    split) gives the network the conditioning entries alone, `[N, ...,
+    C_b]`, and it returns `(shift, log_scale)` for the others, `[N, ...,
+    C - C_b]`: with `b` the first `num_masked` entries, this is
+    `tfb.RealNVP(num_masked, shift_and_log_scale_fn)`.
+  - A spatial mask (`checkerboard_mask`) gives it `b * x` and it returns
+    `(shift, log_scale)` shaped like its input; where `b` is 1 they are
+    ignored.
+
+  The network is called on one batch dimension (all batch dimensions folded
+  into `N`). The keyword arguments its signature names (for instance
   `training` or `conditional_input`) are this bijector's `kwarg_names`: a
   `Flow` routes those of its own keyword arguments to it.
 
@@ -97,8 +107,9 @@ class AffineCoupling(_one_pass.OnePassBijector):
     Args:
       mask: array of 0s and 1s broadcastable to the event shape; 1 marks the
         dimensions that pass through unchanged and condition the others.
-      shift_and_log_scale_fn: callable `(masked_x, **kwargs) -> (shift,
-        log_scale)`; a `tf_keras` layer so its variables are tracked.
+      shift_and_log_scale_fn: callable `(conditioning, **kwargs) -> (shift,
+        log_scale)`, as above; a `tf_keras` layer so its variables are
+        tracked.
       event_ndims: rank of the events; defaults to the mask's rank.
       validate_args: Python `bool`, check inputs at run time.
       dtype: float dtype of the events.
@@ -114,6 +125,12 @@ class AffineCoupling(_one_pass.OnePassBijector):
                          'is not invertible-and-learnable.')
       self._event_ndims = mask.ndim if event_ndims is None else event_ndims
       self._mask = tf.constant(mask, dtype=dtype)
+      if mask.ndim == 1:  # A channel split: gather and scatter indices.
+        self._conditioning = np.flatnonzero(mask)
+        changed = np.flatnonzero(1 - mask)
+        # Entry j of [outputs, zeros] that lands at channel i.
+        self._scatter = np.argsort(np.concatenate(
+            [changed, self._conditioning]))
       self._shift_and_log_scale_fn = shift_and_log_scale_fn
       self._kwarg_names = call_kwarg_names(shift_and_log_scale_fn)
       super().__init__(
@@ -141,17 +158,24 @@ class AffineCoupling(_one_pass.OnePassBijector):
     return self._kwarg_names
 
   def _shift_and_log_scale(self, x, kwargs):
-    """shift and log-scale at the masked input, zero where `b` is 1."""
+    """shift and log-scale of every entry, zero where `b` is 1."""
     if self._mask.shape.rank > x.shape.rank:
       raise ValueError(f'{self.name} expects inputs of rank >= '
                        f'{self._mask.shape.rank}; got shape {x.shape}.')
-    masked = x * self._mask
+    split = self._mask.shape.rank == 1
+    conditioning = (tf.gather(x, self._conditioning, axis=-1) if split
+                    else x * self._mask)
     shift, log_scale = _shapes.map_over_batch(
         lambda flat: self._shift_and_log_scale_fn(flat, **kwargs),
-        masked, self._event_ndims, nonempty=True)
+        conditioning, self._event_ndims, nonempty=True)
     # A network may compute in lower precision; the affine map does not.
+    shift, log_scale = tf.cast(shift, x.dtype), tf.cast(log_scale, x.dtype)
+    if split:
+      zeros = tf.zeros_like(conditioning)
+      return tuple(tf.gather(tf.concat([t, zeros], axis=-1), self._scatter,
+                             axis=-1) for t in (shift, log_scale))
     keep = 1. - self._mask
-    return tf.cast(shift, x.dtype) * keep, tf.cast(log_scale, x.dtype) * keep
+    return shift * keep, log_scale * keep
 
   def _log_det(self, log_scale):
     return tf.reduce_sum(log_scale, axis=range(-self._event_ndims, 0))

@@ -23,6 +23,13 @@ class BatchNormalization(_one_pass.OnePassBijector):
   other event dimensions, so an `[H, W, C]` event adds
   `-H * W / 2 * sum_c log(var_c + eps)`.
 
+  With a `mask` (as a coupling's: 1 where the coupling passes its input
+  through), only the entries where the mask is 0 are normalized, and the
+  statistics are those of `x * (1 - mask)` over the batch and every
+  position, zeros included: the authors' `bn_out` after each coupling
+  (tensorflow/models, research/real_nvp). The log-det then counts only the
+  normalized entries.
+
   `training=False` (the default, as for Keras layers) uses the running
   averages in both directions, so the bijector is a fixed affine map with an
   exact inverse. `training=True`, passed through `bijector_kwargs`, makes
@@ -47,6 +54,7 @@ class BatchNormalization(_one_pass.OnePassBijector):
   def __init__(self,
                num_channels,
                event_ndims=3,
+               mask=None,
                momentum=0.9,
                epsilon=1e-4,
                validate_args=False,
@@ -57,6 +65,8 @@ class BatchNormalization(_one_pass.OnePassBijector):
     Args:
       num_channels: size of the last axis, normalized separately.
       event_ndims: rank of the events (3 for images, 1 for vectors).
+      mask: None, or 0s and 1s broadcastable to the event shape: only the
+        entries where it is 0 are normalized.
       momentum: running averages keep this fraction of their value per batch
         (0.9 is the paper's decay of 0.1).
       epsilon: added to the variance.
@@ -68,6 +78,7 @@ class BatchNormalization(_one_pass.OnePassBijector):
     with tf.name_scope(name) as name:
       self._num_channels = int(num_channels)
       self._event_ndims = int(event_ndims)
+      self._changed = None if mask is None else tf.constant(1. - mask, dtype)
       self._momentum = momentum
       self._epsilon = epsilon
       # ON_READ/MEAN: under tf.distribute each replica updates its own copy
@@ -104,17 +115,22 @@ class BatchNormalization(_one_pass.OnePassBijector):
           f'{self.name} expects events of rank {self._event_ndims} with '
           f'{self._num_channels} channels last; got shape {x.shape}.')
 
-  def _positions_per_channel(self, x):
-    """Event entries that share one channel's statistics, e.g. H * W."""
-    return tf.cast(tf.reduce_prod(tf.shape(x)[-self._event_ndims:-1]), x.dtype)
+  def _changed_per_channel(self, x):
+    """Entries of one event that a channel's statistics normalize, e.g. H*W."""
+    event = tf.ones(tf.shape(x)[-self._event_ndims:], x.dtype)
+    if self._changed is not None:
+      event *= self._changed
+    return tf.reduce_sum(event, axis=range(self._event_ndims - 1))
 
   def _normalization_log_det(self, x, variance):
     """log|det dz/dx| of normalizing with `variance`, per event."""
-    per_event = -0.5 * self._positions_per_channel(x) * tf.reduce_sum(
-        tf.math.log(variance + self._epsilon))
+    per_event = -0.5 * tf.reduce_sum(self._changed_per_channel(x) *
+                                     tf.math.log(variance + self._epsilon))
     return tf.fill(tf.shape(x)[:-self._event_ndims], per_event)
 
   def _batch_statistics(self, x):
+    if self._changed is not None:
+      x = x * self._changed
     mean, variance = tf.nn.moments(x, axes=list(range(x.shape.rank - 1)))
     m = tf.constant(self._momentum, x.dtype)  # tf.cast would round via float32
     self.moving_mean.assign(m * self.moving_mean + (1. - m) * mean)
@@ -128,6 +144,8 @@ class BatchNormalization(_one_pass.OnePassBijector):
     else:
       mean, variance = self.moving_mean, self.moving_variance
     z = (x - mean) * tf.math.rsqrt(variance + self._epsilon)
+    if self._changed is not None:
+      z = tf.where(self._changed > 0., z, x)
     return z, self._normalization_log_det(x, variance)
 
   def _forward_and_log_det(self, z, training=False):
@@ -135,4 +153,6 @@ class BatchNormalization(_one_pass.OnePassBijector):
     self._check_channels(z)
     variance = self.moving_variance
     x = z * tf.sqrt(variance + self._epsilon) + self.moving_mean
+    if self._changed is not None:
+      x = tf.where(self._changed > 0., x, z)
     return x, -self._normalization_log_det(z, variance)

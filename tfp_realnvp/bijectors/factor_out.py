@@ -8,12 +8,12 @@ __all__ = ['FactorOut']
 
 
 class FactorOut(_one_pass.OnePassBijector):
-  """The first half of the last axis is a latent; `bijector` takes the rest.
+  """`bijector` takes the first half of the last axis; the rest is a latent.
 
   ```none
-  forward:  y = concat([z[..., :n], bijector.forward(z[..., n:])], axis=-1)
-  inverse:  z = concat([y[..., :n], bijector.inverse(y[..., n:])], axis=-1)
-  log|det dy/dz| = bijector.forward_log_det_jacobian(z[..., n:])
+  forward:  y = concat([bijector.forward(z[..., :n]), z[..., n:]], axis=-1)
+  inverse:  z = concat([bijector.inverse(y[..., :n]), y[..., n:]], axis=-1)
+  log|det dy/dz| = bijector.forward_log_det_jacobian(z[..., :n])
   ```
 
   with `n` half the size of the last axis. This is Real NVP's multi-scale
@@ -21,6 +21,8 @@ class FactorOut(_one_pass.OnePassBijector):
   half of the dimensions leave the flow as that scale's latent, and the
   coarser scales (`bijector`) transform the other half; generation
   (`forward`) runs the coarser scales and joins their output to the latent.
+  The first half goes on and the second is the latent, as in the authors'
+  code.
   `bijector` must keep its event shape and act on events of rank
   `event_ndims` (for images 3, split along channels); the keyword arguments
   it declares (`kwarg_names`) are passed on to it.
@@ -59,7 +61,8 @@ class FactorOut(_one_pass.OnePassBijector):
   def kwarg_names(self):
     return getattr(self._bijector, 'kwarg_names', frozenset())
 
-  def _split(self, x):
+  def split(self, x):
+    """`(the half that goes on, the latent half)` of `x`."""
     size = x.shape[-1]
     if size is None or size % 2:
       raise ValueError(f'{self.name} needs a known, even size of the last '
@@ -67,15 +70,15 @@ class FactorOut(_one_pass.OnePassBijector):
     return x[..., :size // 2], x[..., size // 2:]
 
   def _forward_and_log_det(self, z, **kwargs):
-    latent, rest = self._split(z)
+    rest, latent = self.split(z)
     rest_y = self._bijector.forward(rest, **kwargs)
     fldj = self._bijector.forward_log_det_jacobian(
         rest, event_ndims=self._event_ndims, **kwargs)
-    return tf.concat([latent, rest_y], axis=-1), fldj
+    return tf.concat([rest_y, latent], axis=-1), fldj
 
   def _inverse_and_log_det(self, y, **kwargs):
-    latent, rest = self._split(y)
+    rest, latent = self.split(y)
     rest_z = self._bijector.inverse(rest, **kwargs)
     ildj = self._bijector.inverse_log_det_jacobian(
         rest, event_ndims=self._event_ndims, **kwargs)
-    return tf.concat([latent, rest_z], axis=-1), ildj
+    return tf.concat([rest_z, latent], axis=-1), ildj

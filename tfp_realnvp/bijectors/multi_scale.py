@@ -17,19 +17,23 @@ __all__ = ['Scale', 'MultiScaleRealNVP', 'multi_scale_real_nvp',
 
 
 class Scale(flow.Flow):
-  """One scale of the multi-scale architecture, in the paper's order.
+  """One scale of the multi-scale architecture, in the authors' order.
+
+  In the paper's direction (`inverse`, from the first step):
 
   ```none
-  checkerboard couplings, squeeze, channel couplings, factor out half
-  (the coarser scales take the other half), unsqueeze
+  checkerboard couplings, squeeze, channel couplings, unsqueeze,
+  squeeze (diagonal sites first), factor out: the coarser scales take the
+  first half (the h + w even sites), the second half is this scale's
+  latent; unsqueeze (diagonal sites first)
   ```
 
   or, at the last scale, checkerboard couplings alone. Each coupling may be
-  followed by a batch normalization. The final unsqueeze lays the latent out
-  like the scale's input, `[H, W, C]`; `split_latent` and `merge_latent`
-  take it apart by the same steps. As everywhere in TFP, `inverse` runs this
-  list from the first step (scoring) and `forward` from the last
-  (generation).
+  followed by its batch normalization. The latent is laid out like the
+  scale's input, `[H, W, C]`; `split_latent` and `merge_latent` take it
+  apart by the same steps. As everywhere in TFP, `inverse` runs this list
+  from the first step (scoring) and `forward` from the last (generation);
+  the generative side of each squeeze is an `Unsqueeze`.
   """
 
   def __init__(self, checkerboard, channel=(), coarser=None,
@@ -40,9 +44,10 @@ class Scale(flow.Flow):
     steps = list(self._checkerboard)
     if coarser is not None:
       self._factor_out = factor_out_lib.FactorOut(coarser, event_ndims=3)
-      # The generative side of each squeeze is an Unsqueeze.
-      self._layout = invert.Invert(unsqueeze.Unsqueeze())
-      steps += [unsqueeze.Unsqueeze(), *self._channel, self._factor_out,
+      self._layout = invert.Invert(unsqueeze.Unsqueeze(diagonal_first=True))
+      steps += [unsqueeze.Unsqueeze(), *self._channel,
+                invert.Invert(unsqueeze.Unsqueeze()),
+                unsqueeze.Unsqueeze(diagonal_first=True), self._factor_out,
                 self._layout]
     super().__init__(steps, validate_args=validate_args, name=name)
 
@@ -63,11 +68,12 @@ class Scale(flow.Flow):
 
   def split_latent(self, z):
     """`[this scale's latent, the coarser scales' latent]`."""
-    return list(self._factor_out._split(self._layout.forward(z)))  # pylint: disable=protected-access
+    rest, latent = self._factor_out.split(self._layout.forward(z))
+    return [latent, rest]
 
   def merge_latent(self, part, rest):
     """Inverse of `split_latent`."""
-    return self._layout.inverse(tf.concat([part, rest], axis=-1))
+    return self._layout.inverse(tf.concat([rest, part], axis=-1))
 
 
 class MultiScaleRealNVP(flow.Flow):
@@ -159,33 +165,48 @@ class _Builder:
     self.dtype = dtype
     self.validate_args = validate_args
 
-  def couplings(self, name, masks, channels, num_filters):
-    """Couplings with `masks`, each followed by batch norm if so configured."""
-    a = self.architecture
+  def couplings(self, name, masks, channels, network):
+    """Couplings with `masks`, each followed by its batch norm if so
+    configured; `network(mask, name)` builds each s,t network."""
     steps = []
     for i, mask in enumerate(masks):
-      network = networks.ResNet(
-          channels, a.num_res_blocks, num_filters, a.num_classes,
-          name=f'{name}_{i}_resnet', dtype=a.network_dtype or self.dtype)
       steps.append(affine_coupling.AffineCoupling(
-          mask, network, event_ndims=3, validate_args=self.validate_args,
-          dtype=self.dtype, name=f'{name}_{i}'))
-      if a.batch_norm:
+          mask, network(mask, f'{name}_{i}_resnet'), event_ndims=3,
+          validate_args=self.validate_args, dtype=self.dtype,
+          name=f'{name}_{i}'))
+      if self.architecture.batch_norm:
         steps.append(batch_normalization.BatchNormalization(
-            channels, event_ndims=3, dtype=self.dtype,
+            channels, event_ndims=3, mask=mask, dtype=self.dtype,
             validate_args=self.validate_args, name=f'{name}_{i}_batch_norm'))
     return steps
 
+  def resnet(self, channels, num_filters, name, **kwargs):
+    a = self.architecture
+    return networks.ResNet(
+        channels, a.num_res_blocks, num_filters, num_classes=a.num_classes,
+        batch_norm=a.batch_norm, name=name, dtype=a.network_dtype or self.dtype,
+        **kwargs)
+
   def checkerboard(self, shape, num_couplings, num_filters):
+    """The network sees the whole masked event, and the mask; its scalar
+    starts at 0, so the coupling starts additive."""
     height, width, channels = shape
     masks = [affine_coupling.checkerboard_mask(height, width, parity=i % 2)
              for i in range(num_couplings)]
-    return self.couplings('checkerboard', masks, channels, num_filters)
+    return self.couplings(
+        'checkerboard', masks, channels,
+        lambda mask, name: self.resnet(channels, num_filters, name, mask=mask,
+                                       initial_scale=0.))
 
   def channel(self, channels, num_couplings, num_filters):
+    """The network sees the conditioning half of the channels; it is twice
+    as wide as the scale's checkerboard networks, its scalar starts at 1."""
     masks = [affine_coupling.channel_mask(channels, parity=i % 2)
              for i in range(num_couplings)]
-    return self.couplings('channel', masks, channels, num_filters)
+    return self.couplings(
+        'channel', masks, channels,
+        lambda mask, name: self.resnet(channels // 2, 2 * num_filters, name,
+                                       initial_scale=1.))
 
   def scale(self, index, shape, num_filters):
     """Scale `index` (0: finest) on `[H, W, C]` events, and the coarser ones."""
@@ -235,10 +256,13 @@ def vector_real_nvp(event_size,
                      f'event_size={event_size}.')
   steps = []
   for i in range(num_couplings):
+    mask = affine_coupling.half_mask(event_size, parity=i % 2)
+    num_conditioning = int(mask.sum())
     steps.append(affine_coupling.AffineCoupling(
-        affine_coupling.half_mask(event_size, parity=i % 2),
-        networks.MLP(event_size, hidden_units, num_classes,
-                     name=f'coupling_{i}_mlp', dtype=dtype),
+        mask,
+        networks.MLP(num_conditioning, event_size - num_conditioning,
+                     hidden_units, num_classes, name=f'coupling_{i}_mlp',
+                     dtype=dtype),
         validate_args=validate_args, dtype=dtype, name=f'coupling_{i}'))
     if batch_norm:
       steps.append(batch_normalization.BatchNormalization(

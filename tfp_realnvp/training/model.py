@@ -17,13 +17,13 @@ __all__ = ['DistributionModel', 'FlowModel']
 
 
 class DistributionModel(tf_keras.Model):
-  """`model(x)` is the negative log-likelihood of each example `x`, in nats.
+  """`model(x)` scores each example `x`: its negative log-likelihood in nats.
 
-  Training minimizes the batch's mean of `model(x, training=True)` plus
-  `penalty()`. A flow's batch normalizations use batch statistics in
-  training and their running averages otherwise. A step whose loss or
-  gradient is not finite changes nothing (weights, optimizer, running
-  averages) and adds one to `nonfinite_steps`. Under a `tf.distribute`
+  Training minimizes the batch's mean negative log-likelihood in nats plus
+  `penalty()`, and reports the mean score. A flow's batch normalizations
+  use batch statistics in training and their running averages otherwise.
+  A step whose loss or gradient is not finite changes nothing (weights,
+  optimizer, running averages) and adds one to `nonfinite_steps`. Under a `tf.distribute`
   strategy the loss is the global batch's. Coupling networks in float16
   get loss scaling, as Keras gives a mixed_float16 model.
 
@@ -33,8 +33,8 @@ class DistributionModel(tf_keras.Model):
   model.fit(points.batch(256), epochs=10)
   ```
 
-  Subclasses change what `call` scores (`FlowModel`: bits/dim) and add
-  `penalty`.
+  Subclasses change the score (`FlowModel`: bits/dim), what they condition
+  on, and `penalty`.
   """
 
   def __init__(self, distribution, metric_name='nll', **kwargs):
@@ -77,12 +77,20 @@ class DistributionModel(tf_keras.Model):
       bijector_kwargs['training'] = training
     return {'bijector_kwargs': bijector_kwargs} if bijector_kwargs else {}
 
-  def call(self, inputs, training=False):
+  def negative_log_likelihood(self, inputs, training=False):
+    """Of each example, in nats."""
     return -self.distribution.log_prob(inputs,
                                        **self.log_prob_kwargs(training))
 
+  def score(self, negative_log_likelihood):
+    """What `model(x)` and the metric report; nats here."""
+    return negative_log_likelihood
+
+  def call(self, inputs, training=False):
+    return self.score(self.negative_log_likelihood(inputs, training))
+
   def penalty(self):
-    """What training adds to the mean score; none here."""
+    """What training adds to the mean negative log-likelihood; none here."""
     return tf.zeros([], self.distribution.dtype)
 
   def train_step(self, inputs):
@@ -94,8 +102,8 @@ class DistributionModel(tf_keras.Model):
     scaling = isinstance(self.optimizer,
                          tf_keras.mixed_precision.LossScaleOptimizer)
     with tf.GradientTape() as tape:
-      score = tf.reduce_mean(self(inputs, training=True))
-      loss = score + self.penalty()
+      nll = tf.reduce_mean(self.negative_log_likelihood(inputs, training=True))
+      loss = nll + self.penalty()
       # Gradients are summed over replicas: this makes the sum the gradient
       # of the loss of the global batch.
       replica_loss = loss / replica.num_replicas_in_sync
@@ -115,7 +123,7 @@ class DistributionModel(tf_keras.Model):
 
     def update_metrics():
       self.loss_tracker.update_state(loss)
-      self.score_tracker.update_state(score)
+      self.score_tracker.update_state(self.score(nll))
 
     def restore_averages():
       for variable, value in zip(averages, saved):
@@ -151,8 +159,11 @@ class FlowModel(DistributionModel):
   """`model(x)` is the bits/dim of each image `x` (dequantized pixels).
 
   The distribution is `real_nvp_distribution(architecture)`. Training
-  minimizes the mean bits/dim of the batch plus `l2` times the squared
-  weight-norm gains `g` (the paper's L2 on the scale parameters). With
+  minimizes, as the authors' code does, the mean negative log-likelihood in
+  nats per image plus `l2` times the sum of squares of the networks'
+  `regularized_weights` (the weight-norm gains and the checkerboard
+  couplings' log-scale scalars); the progress bar, logs and evaluation
+  report bits/dim. With
   `architecture.num_classes` the model is class-conditional: its inputs are
   `(x, labels)` pairs of images and integer labels.
 
@@ -177,18 +188,21 @@ class FlowModel(DistributionModel):
     return {'conditional_input': tf.one_hot(labels,
                                             self.architecture.num_classes)}
 
-  def call(self, inputs, training=False):
+  def negative_log_likelihood(self, inputs, training=False):
     x, labels = inputs if self.architecture.num_classes else (inputs, None)
-    log_prob = self.distribution.log_prob(
+    return -self.distribution.log_prob(
         x, **self.log_prob_kwargs(training, **self.condition(labels)))
-    return distributions.bits_per_dim(log_prob,
+
+  def score(self, negative_log_likelihood):
+    return distributions.bits_per_dim(-negative_log_likelihood,
                                       self.architecture.event_shape)
 
   def penalty(self):
     return self.l2 * tf.add_n([
-        tf.reduce_sum(tf.square(layer.g))
+        tf.reduce_sum(tf.square(weight))
         for layer in self.distribution.bijector.submodules
-        if isinstance(layer, networks.WeightNormConv2D)])
+        if isinstance(layer, networks.ResNet)
+        for weight in layer.regularized_weights])
 
   def sample_images(self, num, temperature=1., seed=0, labels=None):
     """Float images of `latent.sample`; a conditional model draws `labels`

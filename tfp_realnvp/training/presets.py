@@ -29,13 +29,14 @@ class Training:
   """How a model is trained: Adam, clipped, with an L2 penalty."""
   batch_size: int = 64
   learning_rate: float = 1e-3
-  l2: float = 5e-5  # on the weight-norm gains g
+  l2: float = 5e-5  # on the networks' regularized_weights, loss in nats
   clip_norm: float = 100.
   epochs: int = 100
 
   def optimizer(self):
-    """Adam at `learning_rate`, clipping gradients to `clip_norm`."""
-    return optimizers.FusedAdam(self.learning_rate,
+    """Adam at `learning_rate` (epsilon 1e-8 as in the authors' code),
+    clipping gradients to a global norm of `clip_norm`."""
+    return optimizers.FusedAdam(self.learning_rate, epsilon=1e-8,
                                 global_clipnorm=self.clip_norm)
 
 
@@ -72,9 +73,10 @@ class Preset:
 
 
 # Dinh et al. (2017), sec. 4.1: 32x32 images get 4 residual blocks and 64x64
-# images 2, with 32 feature maps; CIFAR-10 gets 8 blocks and 64 feature maps.
-# The last scale is 4x4, but for CIFAR-10 (2 scales, as the benchmark defines
-# the paper's CIFAR-10 model) and MNIST (28 = 7 * 4: 3 scales end at 7x7).
+# images 2, with 32 feature maps; CIFAR-10 gets 8 blocks and 64 feature maps
+# and is downscaled once (2 scales). The others' last scale is 4x4, as in
+# the authors' code (n_scale 4 at 32x32, 5 at 64x64); MNIST's is 7x7 (28 =
+# 7 * 4 halves twice).
 _IMAGES_64 = Preset(dict(num_scales=5, num_res_blocks=2, num_filters=32))
 PRESETS = {
     # The embedded default: sized so that `bin/train` finishes in about
