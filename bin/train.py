@@ -30,7 +30,10 @@ flags.DEFINE_integer('num_filters', None, 'Feature maps at the finest scale.')
 flags.DEFINE_integer('batch_size', None, 'Images per batch.')
 flags.DEFINE_float('learning_rate', None, 'Adam learning rate.')
 flags.DEFINE_integer('epochs', None, 'Train until this many epochs are done.')
-flags.DEFINE_float('l2', None, 'L2 penalty on the weight-norm gains.')
+flags.DEFINE_bool('batch_norm', None, 'Batch norm in the s,t networks and '
+                  'after each coupling (the paper); false: none.')
+flags.DEFINE_float('l2', None, "L2 penalty on the networks' gains and "
+                   'checkerboard scalars, the loss in nats per image.')
 flags.DEFINE_float('clip_norm', None, 'Clip gradients to this global norm.')
 flags.DEFINE_integer('steps_per_epoch', None, 'Cap on batches per epoch.')
 flags.DEFINE_integer('seed', None, 'Seed of shuffling, noise and samples; '
