@@ -1,9 +1,7 @@
 """bin/torch_reference.py: the PyTorch reference flow and its benchmark row."""
 
-import json
 import math
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -126,17 +124,36 @@ def test_training_steps_lower_the_loss():
   assert samples.shape == (5, 3, 8, 8) and torch.isfinite(samples).all()
 
 
-def test_reference_row_has_the_benchmark_keys():
-  result = subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'bin', 'torch_reference.py'),
-       '--image_shape=8,8,3', '--num_scales=2', '--num_blocks=1',
-       '--num_filters=4', '--batch_size=4', '--seconds=0.05', '--threads=1'],
-      capture_output=True, text=True, check=True, timeout=120)
-  row = json.loads(result.stdout.splitlines()[-1])
+def test_benchmark_reference_row_and_comparison():
+  import benchmark_lib  # pylint: disable=g-import-not-at-top
+  reference = benchmark_lib.run_reference('tiny', 0.05, batch_size=4,
+                                          image_size=16, threads=1)
   for key in ('train_images_per_s', 'log_prob_images_per_s',
               'sample_images_per_s', 'first_train_step_s',
               'train_peak_rss_gb', 'peak_rss_gb', 'num_parameters',
               'forward_gflop_per_image'):
-    assert row[key] > 0, key
-  assert (row['batch_size'], row['event_shape']) == (4, [8, 8, 3])
-  assert row['implementation'].startswith('torch ')
+    assert reference[key] > 0, key
+  assert (reference['config'], reference['batch_size'],
+          reference['event_shape'], reference['threads']) == (
+              'tiny', 4, [16, 16, 3], 1)
+  assert reference['implementation'].startswith('torch ')
+
+  ours = dict(reference, precision='fp32', jit_compile=False,
+              train_images_per_s=2 * reference['train_images_per_s'])
+  other_batch = dict(ours, batch_size=8)
+  assert benchmark_lib.ratios(ours, reference)['train_images_per_s'] == 2
+  lines = benchmark_lib.comparison_table([ours, other_batch],
+                                         [reference]).splitlines()
+  assert len(lines) == 3  # Header, rule, and the row with a reference.
+  cells = lines[2].strip('| ').split(' | ')
+  assert cells[:5] == ['tiny', 'fp32', 'False', '4', '16x16']
+  assert cells[5].endswith(' = 2.00') and cells[-1].endswith(' = 1.00')
+
+
+def test_missing_torch_is_one_line_naming_the_install(monkeypatch):
+  import benchmark_lib  # pylint: disable=g-import-not-at-top
+  assert benchmark_lib.torch_available()
+  monkeypatch.setitem(sys.modules, 'torch', None)
+  assert not benchmark_lib.torch_available()
+  assert "pip install 'tfp_realnvp[torch]'" in benchmark_lib.TORCH_MISSING
+  assert '\n' not in benchmark_lib.TORCH_MISSING
