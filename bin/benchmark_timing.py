@@ -13,7 +13,19 @@ __all__ = ['images_per_second', 'peak_rss_gb']
 
 
 def peak_rss_gb():
-  """This process's peak resident set so far, in 1e9 bytes."""
+  """This program's peak resident set so far, in 1e9 bytes.
+
+  Linux's `VmHWM`, the high-water mark of this program's own memory. Not
+  `getrusage`'s `ru_maxrss`: that survives fork and exec, so a child started
+  by a process holding TensorFlow would report at least the parent's size.
+  """
+  try:
+    with open('/proc/self/status') as status:
+      for line in status:
+        if line.startswith('VmHWM:'):
+          return int(line.split()[1]) * 1024 / 1e9
+  except OSError:
+    pass
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
 
 
