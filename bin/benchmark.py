@@ -42,6 +42,8 @@ flags.DEFINE_integer('image_size', None, 'Square images of this side, in '
                      "place of each configuration's (channels kept).")
 flags.DEFINE_enum('reference', None, ['torch'], 'Also measure this reference '
                   'implementation of each configuration and compare.')
+flags.DEFINE_integer('reference_threads', 2, "The reference's torch threads "
+                     "(TensorFlow uses every core: this machine kind has 2).")
 flags.DEFINE_list('peak_matrix_sizes', ['1024', '2048', '4096'],
                   'Sides of the square matrix products that measure the peak.')
 flags.DEFINE_string('out', None, 'Also write the Markdown report here.')
@@ -112,7 +114,7 @@ def main(argv):
       try:
         reference = benchmark_lib.run_reference(
             name, FLAGS.seconds_per_measurement, FLAGS.batch_size,
-            FLAGS.image_size)
+            FLAGS.image_size, FLAGS.reference_threads)
       except Exception as e:  # pylint: disable=broad-except
         logging.exception('The %s reference of %s failed', FLAGS.reference,
                           name)
