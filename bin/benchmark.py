@@ -2,15 +2,23 @@
 
   bin/benchmark --configs=cifar10_paper,small --precision=both --out=bench.md
   bin/benchmark --profile=cifar10_paper     # where a training step's time goes
+  bin/benchmark --configs=cifar10_paper --reference=torch   # vs PyTorch
 
 Prints one JSON line per configuration as it finishes, then a Markdown table
 (and the issue's targets for cifar10_paper), which --out also receives.
 Each configuration runs in its own process; expect about 3 x
 --seconds_per_measurement plus tracing per configuration.
+
+--reference=torch also measures, in its own process per configuration, the
+PyTorch reference (`bin/torch_reference.py`: chrischute/real-nvp's
+architecture at the configuration's sizes and batch, fp32) and adds its JSON
+lines and a table of ours / reference and their ratios. It needs PyTorch:
+pip install 'tfp_realnvp[torch]'.
 """
 
 import json
 import os
+import sys
 import time
 
 from absl import app
@@ -30,6 +38,12 @@ flags.DEFINE_enum('jit_compile', 'false', ['false', 'true', 'both'],
 flags.DEFINE_float('seconds_per_measurement', 10.,
                    'Time each of train, log_prob and sample this long.')
 flags.DEFINE_integer('batch_size', None, "Default: each configuration's.")
+flags.DEFINE_integer('image_size', None, 'Square images of this side, in '
+                     "place of each configuration's (channels kept).")
+flags.DEFINE_enum('reference', None, ['torch'], 'Also measure this reference '
+                  'implementation of each configuration and compare.')
+flags.DEFINE_integer('reference_threads', 2, "The reference's torch threads "
+                     "(TensorFlow uses every core: this machine kind has 2).")
 flags.DEFINE_list('peak_matrix_sizes', ['1024', '2048', '4096'],
                   'Sides of the square matrix products that measure the peak.')
 flags.DEFINE_string('out', None, 'Also write the Markdown report here.')
@@ -46,6 +60,18 @@ flags.register_validator(
 FLAGS = flags.FLAGS
 
 
+def _comparison(rows, references):
+  if not references:
+    return ''
+  reference = references[0]
+  return (
+      f"Against the PyTorch reference ({reference['implementation']}, fp32, "
+      f"{reference['threads']} threads): ours / reference = ratio; an "
+      'images/s ratio above 1 is ours faster, a time or memory ratio above 1 '
+      'ours costlier.\n\n' +
+      benchmark_lib.comparison_table(rows, references))
+
+
 def main(argv):
   del argv
   precisions = (list(benchmark_lib.PRECISIONS) if FLAGS.precision == 'both'
@@ -57,6 +83,8 @@ def main(argv):
       print(f'{FLAGS.profile} {precision}, training step:\n\n'
             f'{benchmark_lib.profile_table(ops)}\n', flush=True)
     return
+  if FLAGS.reference == 'torch' and not benchmark_lib.torch_available():
+    sys.exit(benchmark_lib.TORCH_MISSING)
   start = time.perf_counter()
   jits = {'false': [False], 'true': [True],
           'both': [False, True]}[FLAGS.jit_compile]
@@ -64,7 +92,7 @@ def main(argv):
   peaks = {p: benchmark_lib.in_subprocess(benchmark_lib.measure_peak, p,
                                           sizes)
            for p in precisions}
-  rows, failed = [], []
+  rows, references, failed = [], [], []
   for name in FLAGS.configs:
     for precision in precisions:
       for jit in jits:
@@ -72,7 +100,8 @@ def main(argv):
         try:
           row = benchmark_lib.run_config(name, precision, jit,
                                          FLAGS.seconds_per_measurement,
-                                         FLAGS.batch_size, peaks)
+                                         FLAGS.batch_size, peaks,
+                                         FLAGS.image_size)
         except Exception as e:  # pylint: disable=broad-except
           # An XLA or out-of-memory failure is a result too; go on.
           logging.exception('%s %s jit=%s failed', name, precision, jit)
@@ -80,6 +109,19 @@ def main(argv):
           continue
         print(json.dumps(row), flush=True)
         rows.append(row)
+    if FLAGS.reference:
+      logging.info('Measuring the %s reference of %s', FLAGS.reference, name)
+      try:
+        reference = benchmark_lib.run_reference(
+            name, FLAGS.seconds_per_measurement, FLAGS.batch_size,
+            FLAGS.image_size, FLAGS.reference_threads)
+      except Exception as e:  # pylint: disable=broad-except
+        logging.exception('The %s reference of %s failed', FLAGS.reference,
+                          name)
+        failed.append(f'{name} {FLAGS.reference} reference: {e!r}')
+        continue
+      print(json.dumps(reference), flush=True)
+      references.append(reference)
 
   peak_text = ', '.join(
       f'{p} {"unsupported" if g is None else f"{g:.1f} GFLOP/s"}'
@@ -91,6 +133,7 @@ def main(argv):
       f'TF_ENABLE_ONEDNN_OPTS={onednn}.',
       benchmark_lib.markdown_table(rows),
       benchmark_lib.targets_table(rows),
+      _comparison(rows, references),
       '\n'.join(f'Failed: {f}' for f in failed),
       f'Wall time {time.perf_counter() - start:.0f} s.',
   ]))

@@ -16,18 +16,23 @@ print(markdown_table(rows))
 import collections
 import concurrent.futures
 import dataclasses
+import importlib.util
+import json
 import multiprocessing
 import operator
 import pathlib
 import re
-import resource
-import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
 import tensorflow as tf
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 import tf_keras
+
+from benchmark_timing import images_per_second as _images_per_second
+from benchmark_timing import peak_rss_gb as _peak_rss_gb
 
 from tfp_realnvp import bijectors
 from tfp_realnvp import config as config_lib
@@ -38,7 +43,8 @@ from tfp_realnvp.training import strategies
 __all__ = ['CONFIGS', 'PRECISIONS', 'Config', 'coupling_inputs',
            'forward_flops', 'num_parameters', 'measure_peak', 'measure',
            'profile', 'profile_table', 'run_config', 'in_subprocess',
-           'markdown_table', 'targets_table']
+           'markdown_table', 'targets_table', 'TORCH_MISSING',
+           'torch_available', 'run_reference', 'ratios', 'comparison_table']
 
 # Of `strategies.PRECISIONS`: fp16 needs loss scaling and a GPU to pay off.
 PRECISIONS = ('fp32', 'bf16')
@@ -143,32 +149,23 @@ def measure_peak(precision, sizes=(1024, 2048, 4096), repeats=5):
   return best
 
 
-def _peak_rss_gb():
-  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+def _config(name, image_size=None):
+  """`CONFIGS[name]`, its images `image_size` square if given."""
+  config = CONFIGS[name]
+  if image_size is None:
+    return config
+  *_, channels = config.architecture.event_shape
+  return dataclasses.replace(config, architecture=config.architecture.replace(
+      event_shape=(image_size, image_size, channels)))
 
 
-def _images_per_second(step, batch_size, seconds):
-  """batch_size / median step time; the median shrugs off a busy machine.
-
-  `step` has run once already (traced), as one more warm-up step costs
-  minutes for the large models on a small CPU.
-  """
-  times = []
-  end = time.perf_counter() + seconds
-  while time.perf_counter() < end or len(times) < 3:
-    start = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - start)
-  return batch_size / statistics.median(times)
-
-
-def _training(name, precision, jit_compile, batch_size=None):
+def _training(name, precision, jit_compile, batch_size=None, image_size=None):
   """`(dist, train_step, x)` for a configuration; the step is not traced yet.
 
   `train_step()` runs the training step of `bin/train` (`fit`'s own step
   function) on the batch `x` and returns its loss.
   """
-  config = CONFIGS[name]
+  config = _config(name, image_size)
   batch_size = batch_size or config.training.batch_size
   x = tf.random.uniform([batch_size, *config.architecture.event_shape], 0.,
                         256.)
@@ -179,7 +176,8 @@ def _training(name, precision, jit_compile, batch_size=None):
   return model.distribution, lambda: train_function(batches)['loss'], x
 
 
-def measure(name, precision, jit_compile, seconds, batch_size=None):
+def measure(name, precision, jit_compile, seconds, batch_size=None,
+            image_size=None):
   """Measures one configuration in this process; run it in a fresh one.
 
   The first training step's time covers building the model, tracing (and
@@ -187,7 +185,8 @@ def measure(name, precision, jit_compile, seconds, batch_size=None):
   the process's peak resident set, TensorFlow's own included, in 1e9 bytes.
   """
   start = time.perf_counter()
-  dist, train_step, x = _training(name, precision, jit_compile, batch_size)
+  dist, train_step, x = _training(name, precision, jit_compile, batch_size,
+                                  image_size)
   batch_size, shape = x.shape[0], x.shape[1:].as_list()
   train_step().numpy()
   first_step = time.perf_counter() - start
@@ -260,10 +259,10 @@ def in_subprocess(fn, *args):
 
 
 def run_config(name, precision, jit_compile, seconds, batch_size=None,
-               peaks=None):
+               peaks=None, image_size=None):
   """`measure` in a fresh process, plus GFLOP/s and fractions of `peaks`."""
   row = in_subprocess(measure, name, precision, jit_compile, seconds,
-                      batch_size)
+                      batch_size, image_size)
   flops = row['forward_gflop_per_image']
   peak = (peaks or {}).get(precision)
   for what, passes in ('train', 3), ('log_prob', 1), ('sample', 1):
@@ -338,3 +337,87 @@ def targets_table(rows, config='cifar10_paper'):
           ['-', '-'] if value is None else
           [f'{value:.2f}', 'yes' if meets(value, bound) else 'no']))
   return _table(['run', 'target', 'measured', 'met'], lines) if lines else ''
+
+
+TORCH_MISSING = (
+    "--reference=torch needs PyTorch, which is not installed: "
+    "pip install 'tfp_realnvp[torch]' (into this checkout's venv: "
+    ".venv/bin/pip install torch==2.13.0)")
+
+
+def torch_available():
+  """Whether `torch` is importable, without importing it into this process."""
+  return importlib.util.find_spec('torch') is not None
+
+
+def run_reference(name, seconds, batch_size=None, image_size=None,
+                  threads=2):
+  """The PyTorch reference's row for configuration `name`, in a fresh process.
+
+  `bin/torch_reference.py` (chrischute/real-nvp's architecture) at the
+  configuration's image shape, scales, residual blocks, feature maps and
+  batch, fp32, on `threads` threads; timed as `measure` times ours. Its own
+  interpreter, so that neither TensorFlow nor this process's memory counts.
+  """
+  config = _config(name, image_size)
+  architecture = config.architecture
+  command = [
+      sys.executable, str(pathlib.Path(__file__).with_name(
+          'torch_reference.py')),
+      '--image_shape=' + ','.join(map(str, architecture.event_shape)),
+      f'--num_scales={architecture.num_scales}',
+      f'--num_blocks={architecture.num_res_blocks}',
+      f'--num_filters={architecture.num_filters}',
+      f'--batch_size={batch_size or config.training.batch_size}',
+      f'--seconds={seconds}', f'--threads={threads}']
+  result = subprocess.run(command, capture_output=True, text=True,
+                          check=False)
+  if result.returncode:
+    raise RuntimeError(f'The PyTorch reference of {name} failed:\n'
+                       f'{result.stderr[-3000:]}')
+  return {'config': name, **json.loads(result.stdout.splitlines()[-1])}
+
+
+# (title, key, format); each compared as ours / reference.
+_COMPARED = [
+    ('train img/s', 'train_images_per_s', '{:.1f}'),
+    ('log_prob img/s', 'log_prob_images_per_s', '{:.1f}'),
+    ('sample img/s', 'sample_images_per_s', '{:.1f}'),
+    ('first step s', 'first_train_step_s', '{:.1f}'),
+    ('train peak RSS GB', 'train_peak_rss_gb', '{:.2f}'),
+    ('parameters', 'num_parameters', '{:,}'),
+]
+
+
+def _same_run(row):
+  return row['config'], row['batch_size'], tuple(row['event_shape'])
+
+
+def ratios(row, reference):
+  """`{key: ours / reference}` of the compared measurements."""
+  return {key: row[key] / reference[key] for _, key, _ in _COMPARED}
+
+
+def comparison_table(rows, references):
+  """Ours against the PyTorch reference: 'ours / reference = ratio' cells.
+
+  One line per row of ours that has a reference row of the same
+  configuration, batch size and image shape. An images/s ratio above 1 is
+  ours faster; a time or memory ratio above 1 is ours costlier.
+  """
+  by_run = {_same_run(r): r for r in references}
+  lines = []
+  for row in rows:
+    reference = by_run.get(_same_run(row))
+    if reference is None:
+      continue
+    height, width, _ = row['event_shape']
+    lines.append(
+        [row['config'], row['precision'], str(row['jit_compile']),
+         str(row['batch_size']), f'{height}x{width}'] +
+        [f'{fmt.format(row[key])} / {fmt.format(reference[key])} = '
+         f'{ratio:.2f}' for (_, key, fmt), ratio in
+         zip(_COMPARED, ratios(row, reference).values())])
+  return _table(['config', 'precision', 'jit', 'batch', 'image'] +
+                [f'{title}: ours / torch' for title, _, _ in _COMPARED],
+                lines) if lines else ''

@@ -164,3 +164,17 @@ def test_program_prints_json_lines_and_table(tmp_path):
            if line.startswith('| tiny ')]
   assert len(table) == 1 and len(table[0].split(' | ')) == 15
   assert out.read_text() in result.stdout
+
+
+def test_peak_memory_is_the_programs_own_not_its_parents():
+  # A child of a process holding TensorFlow (or here 500 MB) reports its own
+  # peak: the PyTorch reference runs in such a child.
+  held = bytearray(500 * 10**6)
+  held[::4096] = b'1' * len(held[::4096])
+  result = subprocess.run(
+      [sys.executable, '-c',
+       'import benchmark_timing; print(benchmark_timing.peak_rss_gb())'],
+      capture_output=True, text=True, check=True, timeout=60,
+      env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'bin')))
+  assert float(result.stdout) < 0.1
+  assert len(held) and benchmark_lib._peak_rss_gb() > 0.5  # pylint: disable=protected-access

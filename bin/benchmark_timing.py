@@ -1,0 +1,45 @@
+"""How bin/benchmark times a step and reads peak memory, free of TensorFlow.
+
+Shared by `benchmark_lib` (our model) and `torch_reference` (the PyTorch
+reference), so that both sides are timed the same way and the reference's
+process does not load TensorFlow.
+"""
+
+import resource
+import statistics
+import time
+
+__all__ = ['images_per_second', 'peak_rss_gb']
+
+
+def peak_rss_gb():
+  """This program's peak resident set so far, in 1e9 bytes.
+
+  Linux's `VmHWM`, the high-water mark of this program's own memory. Not
+  `getrusage`'s `ru_maxrss`: that survives fork and exec, so a child started
+  by a process holding TensorFlow would report at least the parent's size.
+  """
+  try:
+    with open('/proc/self/status') as status:
+      for line in status:
+        if line.startswith('VmHWM:'):
+          return int(line.split()[1]) * 1024 / 1e9
+  except OSError:
+    pass
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+
+
+def images_per_second(step, batch_size, seconds):
+  """batch_size / median step time; the median shrugs off a busy machine.
+
+  `step` has run once already (traced), as one more warm-up step costs
+  minutes for the large models on a small CPU. Runs for `seconds`, and at
+  least 3 steps.
+  """
+  times = []
+  end = time.perf_counter() + seconds
+  while time.perf_counter() < end or len(times) < 3:
+    start = time.perf_counter()
+    step()
+    times.append(time.perf_counter() - start)
+  return batch_size / statistics.median(times)
