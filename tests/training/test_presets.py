@@ -7,7 +7,7 @@ import pytest
 from tfp_realnvp import data
 from tfp_realnvp.training import presets
 
-NPZ = Path(__file__).resolve().parents[2] / 'testdata' / 'mnist_train4500.npz'
+NPZ = Path(__file__).absolute().parents[2] / 'testdata' / 'mnist_train4500.npz'
 
 
 @pytest.mark.parametrize('name', data.DATASET_NAMES)
