@@ -76,7 +76,8 @@ def module_names(path, has_init):
     parts = parts[:-1]
   names = ['.'.join(parts)]
   directory = os.path.dirname(path)
-  if directory and not has_init(directory) and parts[-1] != '__init__':
+  if (directory and not has_init(directory)
+      and parts[-1] not in sys.stdlib_module_names):
     names.append(parts[-1])
   return names
 
@@ -178,14 +179,19 @@ def check(rules, root):
     if len(rules_of) == 1 and (root / path).is_file():
       for name in module_names(path, has_init):
         module_target.setdefault(name, rules_of[0].label)
+  module_file = {name: path for path in files
+                 for name in module_names(path, has_init)}
   first_party = {p.split('/')[0] for p in files if '/' in p}
 
   def target_of(name):
     """The target providing module `name`; None for the standard library."""
     parts = name.split('.')
     for i in range(len(parts), 0, -1):
-      if '.'.join(parts[:i]) in module_target:
-        return module_target['.'.join(parts[:i])], None
+      prefix = '.'.join(parts[:i])
+      if prefix in module_target:
+        return module_target[prefix], None
+      if prefix in module_file:
+        return None, f'{module_file[prefix]} has no single target (above)'
     top = parts[0]
     if top in first_party:
       return None, f'no file of the workspace is module {name}'
@@ -207,7 +213,7 @@ def check(rules, root):
       if src in generated or not (root / path).is_file():
         continue
       source = (root / path).read_text()
-      for line, name in imports(path, source, lambda n: n in module_target):
+      for line, name in imports(path, source, lambda n: n in module_file):
         target, problem = target_of(name)
         if problem:
           problems.append(f'{path}:{line}: imports {name}: {problem}')
