@@ -142,6 +142,41 @@ def query_rules(bazel, root):
           if e.tag == 'rule']
 
 
+def proposed_target(path, source):
+  """(kind, label) of the target a file without one would get."""
+  directory, _, base = path.rpartition('/')
+  name = os.path.basename(directory) if base == '__init__.py' else base[:-3]
+  if base.startswith('test_') and directory.split('/')[0] == 'tests':
+    kind = 'pytest_test'
+  elif "if __name__ == '__main__'" in source or (
+      'if __name__ == "__main__"' in source):
+    kind = 'py_program'
+  else:
+    kind = 'py_library'
+  return kind, f'//{directory}:{name}'
+
+
+def rule_text(kind, label, path, deps):
+  """The rule to paste into the BUILD file of `path`'s directory."""
+  package, name = label[2:].split(':')
+  def short(dep):
+    dep_package, dep_name = dep[2:].split(':')
+    if dep_package == package:
+      return ':' + dep_name
+    if dep_package.rpartition('/')[2] == dep_name:
+      return '//' + dep_package
+    return dep
+  lines = [f'{kind}(', f'    name = "{name}",']
+  if kind == 'py_library' or os.path.basename(path) == '__init__.py':
+    lines.append(f'    srcs = ["{os.path.basename(path)}"],')
+  if kind == 'pytest_test':
+    lines.append('    size = "small",')
+  if deps:
+    deps = sorted(map(short, deps), key=lambda d: (d[0] != ':', d))
+    lines += ['    deps = ['] + [f'        "{d}",' for d in deps] + ['    ],']
+  return '\n'.join(lines + [')'])
+
+
 def check(rules, root):
   """The problems found, each a line naming a file or a target."""
   problems = []
@@ -151,6 +186,7 @@ def check(rules, root):
 
   # Every .py file in the srcs of exactly one target; no missing sources.
   owners = {}
+  missing = set()  # rules listing a file that does not exist
   for rule in py_rules:
     for src in rule.lists.get('srcs', []):
       if src in generated:
@@ -159,26 +195,29 @@ def check(rules, root):
       if not (root / path).is_file():
         problems.append(f'{rule.label}: lists {path}, which does not exist: '
                         'remove it from srcs (or the target)')
+        missing.add(rule.label)
       owners.setdefault(path, []).append(rule)
   files = python_files(root)
+  proposed = {}  # path of a file in no target -> (kind, label)
   for path in files:
     rules_of = owners.get(path, [])
     if not rules_of:
-      directory = os.path.dirname(path) or '.'
-      problems.append(f'{path}: in no target: add a py_library, py_program '
-                      f'or pytest_test for it to {directory}/BUILD')
+      proposed[path] = proposed_target(path, (root / path).read_text())
     elif len(rules_of) > 1:
       problems.append(f'{path}: in the srcs of {len(rules_of)} targets '
                       f'({", ".join(r.label for r in rules_of)}): keep one')
 
-  # Module name -> target, for the files that exist.
+  # Module name -> target: the one listing the file, or the one proposed.
   def has_init(directory):
     return (root / directory / '__init__.py').is_file()
   module_target = {}
-  for path, rules_of in owners.items():
-    if len(rules_of) == 1 and (root / path).is_file():
+  for path in files:
+    rules_of = owners.get(path, [])
+    label = (rules_of[0].label if len(rules_of) == 1
+             else proposed[path][1] if path in proposed else None)
+    if label:
       for name in module_names(path, has_init):
-        module_target.setdefault(name, rules_of[0].label)
+        module_target.setdefault(name, label)
   module_file = {name: path for path in files
                  for name in module_names(path, has_init)}
   first_party = {p.split('/')[0] for p in files if '/' in p}
@@ -191,7 +230,7 @@ def check(rules, root):
       if prefix in module_target:
         return module_target[prefix], None
       if prefix in module_file:
-        return None, f'{module_file[prefix]} has no single target (above)'
+        return None, f'{module_file[prefix]} is in several targets (above)'
     top = parts[0]
     if top in first_party:
       return None, f'no file of the workspace is module {name}'
@@ -203,37 +242,49 @@ def check(rules, root):
                   f' add pypi_package(name = "{top}", distribution = ...) '
                   'there and the distribution to pyproject.toml')
 
+  def needed_deps(paths, label, is_test):
+    """{target: (path, line, module) first needing it} for files `paths`."""
+    needed = {}
+    for path in paths:
+      source = (root / path).read_text()
+      seen = set()
+      for line, name in imports(path, source, lambda n: n in module_file):
+        target, problem = target_of(name)
+        if problem and name not in seen:
+          problems.append(f'{path}:{line}: imports {name}: {problem}')
+        elif target and target != label:
+          needed.setdefault(target, (path, line, name))
+        seen.add(name)
+      directory = os.path.dirname(path)
+      while is_test and directory:
+        conftest = target_of(directory.replace('/', '.') + '.conftest')[0]
+        if (root / directory / 'conftest.py').is_file() and conftest:
+          needed.setdefault(conftest, (path, 0, 'conftest (pytest loads it)'))
+        directory = os.path.dirname(directory)
+    return needed
+
+  for path, (kind, label) in sorted(proposed.items()):
+    deps = needed_deps([path], label, kind == 'pytest_test')
+    problems.append(f'{path}: in no target: add to '
+                    f'{os.path.dirname(path) or "."}/BUILD\n'
+                    + rule_text(kind, label, path, deps))
+
   # deps == what the sources import (+ conftest.py files for tests).
   for rule in py_rules:
     if rule.label.startswith(THIRD_PARTY):
       continue
-    needed = {}  # target -> first (path, line, module) that needs it
-    for src in rule.lists.get('srcs', []):
-      path = label_path(src)
-      if src in generated or not (root / path).is_file():
-        continue
-      source = (root / path).read_text()
-      for line, name in imports(path, source, lambda n: n in module_file):
-        target, problem = target_of(name)
-        if problem:
-          problems.append(f'{path}:{line}: imports {name}: {problem}')
-        elif target and target != rule.label:
-          needed.setdefault(target, (path, line, name))
-      if rule.kind == 'py_test':
-        directory = os.path.dirname(path)
-        while directory:
-          conftest = f'{directory}/conftest.py'
-          if conftest in owners and len(owners[conftest]) == 1:
-            needed.setdefault(owners[conftest][0].label,
-                              (path, 0, 'conftest (pytest loads it)'))
-          directory = os.path.dirname(directory)
+    paths = [label_path(src) for src in rule.lists.get('srcs', [])
+             if src not in generated and (root / label_path(src)).is_file()]
+    needed = needed_deps(paths, rule.label, rule.kind == 'py_test')
     deps = set(rule.lists.get('deps', []))
-    macro_dep = MACRO_DEPS.get(rule.strings.get('generator_function'))
     for target, (path, line, name) in sorted(needed.items()):
       if target not in deps:
         where = f'{path}:{line}' if line else path
         problems.append(f'{where}: imports {name}: add "{target}" to the '
                         f'deps of {rule.label}')
+    if rule.label in missing:
+      continue  # its deps are checked once its srcs are right
+    macro_dep = MACRO_DEPS.get(rule.strings.get('generator_function'))
     for dep in sorted(deps - set(needed) - {macro_dep}):
       problems.append(f'{rule.label}: nothing in its srcs imports {dep}: '
                       'remove it from deps (a file it only reads or runs '
@@ -271,7 +322,7 @@ def check(rules, root):
       if tag.startswith('pypi=') and normal(tag[5:]) not in distributions:
         problems.append(f'{rule.label}: distribution {tag[5:]} is not in '
                         'pyproject.toml: add it there')
-  return problems, len(files), len(py_rules)
+  return sorted(set(problems)), len(files), len(py_rules)
 
 
 def main():

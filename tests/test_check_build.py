@@ -78,17 +78,43 @@ def test_names_a_cycle(tree):
 
 
 def test_names_a_file_without_a_target_and_a_missing_file(tree):
-  (tree / 'pkg' / 'c.py').write_text('')
+  (tree / 'pkg' / 'c.py').write_text('import numpy\nfrom pkg import a\n')
+  (tree / 'pkg' / 'b.py').write_text('from pkg import c\n')
   rules = good_rules()
   rules[2] = rule('py_library', '//pkg:b', ['//pkg:b.py', '//pkg:gone.py'])
-  found = problems(rules, tree)
-  assert ('pkg/c.py: in no target: add a py_library, py_program or '
-          'pytest_test for it to pkg/BUILD') in found
-  (tree / 'pkg' / 'b.py').write_text('from pkg import c\n')
-  assert ('pkg/b.py:1: imports pkg.c: pkg/c.py has no single target (above)'
-          in problems(rules, tree))
-  assert ('//pkg:b: lists pkg/gone.py, which does not exist: remove it from '
-          'srcs (or the target)') in found
+  assert problems(rules, tree) == [
+      '//pkg:b: lists pkg/gone.py, which does not exist: remove it from srcs '
+      '(or the target)',
+      'pkg/b.py:1: imports pkg.c: add "//pkg:c" to the deps of //pkg:b',
+      'pkg/c.py: in no target: add to pkg/BUILD\n'
+      'py_library(\n'
+      '    name = "c",\n'
+      '    srcs = ["c.py"],\n'
+      '    deps = [\n'
+      '        ":a",\n'
+      '        "//third_party:numpy",\n'
+      '    ],\n'
+      ')']
+
+
+def test_proposes_a_test_or_a_program_for_a_file_without_a_target(tree):
+  (tree / 'tests' / 'test_b.py').write_text('from pkg import b\n')
+  (tree / 'pkg' / 'run.py').write_text("if __name__ == '__main__':\n  pass\n")
+  found = problems(good_rules(), tree)
+  assert found == [
+      'pkg/run.py: in no target: add to pkg/BUILD\n'
+      'py_program(\n'
+      '    name = "run",\n'
+      ')',
+      'tests/test_b.py: in no target: add to tests/BUILD\n'
+      'pytest_test(\n'
+      '    name = "test_b",\n'
+      '    size = "small",\n'
+      '    deps = [\n'
+      '        ":conftest",\n'
+      '        "//pkg:b",\n'
+      '    ],\n'
+      ')']
 
 
 def test_names_a_file_in_two_targets(tree):
