@@ -3,7 +3,7 @@
   build_defs/check_build.py [--bazel=bazel]
 
 Fails, naming the file or target and the fix, when:
-- `bazel query 'deps(//...)'` fails (a load error, a missing label, a cycle);
+- `bazel query 'deps(//...)'` fails (a load error, a missing label);
 - a .py file of the workspace is in the srcs of no py_library, py_binary or
   py_test, or of more than one; or a target lists a .py file that is missing;
 - the deps of the Python targets have a cycle;
@@ -12,6 +12,7 @@ Fails, naming the file or target and the fix, when:
   nothing else; a test also depends on the conftest.py files pytest loads
   for it;
 - pyproject.toml does not list a //third_party package's distribution.
+For a file in no target it prints the rule to add, with its deps.
 """
 
 import argparse
