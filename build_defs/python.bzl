@@ -4,7 +4,8 @@ Bazel 4.2.3 offline: Bazel's native Python rules, and the PyPI packages come
 from the interpreter (the project's virtual environment, --python_path).
 A newer Bazel with rules_python changes this file only (README, Bazel):
 load py_binary, py_library and py_test from @rules_python//python:defs.bzl
-instead of native.*, and make pypi_package an alias of @pypi//<distribution>.
+instead of native.*; with pip.parse's packages instead of the virtual
+environment, make pypi_package an alias of @pypi//<distribution>.
 """
 
 def py_library(**kwargs):
