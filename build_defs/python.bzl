@@ -66,8 +66,9 @@ def pytest_test(name, size, deps = [], data = [], **kwargs):
     """The test file <name>.py, run by pytest (build_defs/run_pytest.py).
 
     size: from the time its whole file (--config=full) takes alone on 2
-    cores: "small" up to 15 s, "medium" up to 100 s, else "large" (Bazel's
-    timeouts: 60, 300 and 900 s).
+    cores: "small" under 5 s, "medium" up to 40 s, else "large". Bazel's
+    timeouts (60, 300, 900 s) then leave a 7-fold margin, for two tests at
+    a time on a machine that is busy with more.
     tags: "slow" for a file whose tests are all @pytest.mark.slow (the fast
     set skips it); in other files, the fast set deselects the marked tests.
     """
