@@ -16,7 +16,7 @@ from tfp_realnvp import export
 from tfp_realnvp import training
 from tests import flow_testing
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).absolute().parents[1]
 SHAPE = (28, 28, 1)
 
 # A sitecustomize for the fresh processes: the SavedModel must load and run

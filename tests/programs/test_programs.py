@@ -15,7 +15,7 @@ import tensorflow as tf
 from tfp_realnvp import data
 from tfp_realnvp import training
 
-BIN = Path(__file__).resolve().parents[2] / 'bin'
+BIN = Path(__file__).absolute().parents[2] / 'bin'
 # 1 scale: fewer couplings, so less time tracing the graphs.
 TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
         '--steps_per_epoch=2', '--batch_size=16']

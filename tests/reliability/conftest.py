@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-BIN = Path(__file__).resolve().parents[2] / 'bin'
+BIN = Path(__file__).absolute().parents[2] / 'bin'
 ENV = {**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'}
 # 1 scale, 1 residual block: little to trace, so each run takes seconds.
 TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',

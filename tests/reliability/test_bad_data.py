@@ -8,7 +8,7 @@ import pytest
 
 from tests.reliability.conftest import run, TINY
 
-PHOTOS = __import__('pathlib').Path(__file__).resolve().parents[2] / (
+PHOTOS = __import__('pathlib').Path(__file__).absolute().parents[2] / (
     'testdata/photos')
 SMALL = [*TINY, '--batch_size=4', '--epochs=1']  # 8 good training images
 

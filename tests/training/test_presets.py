@@ -10,7 +10,7 @@ from tfp_realnvp import config as config_lib
 from tfp_realnvp import data
 from tfp_realnvp.training import presets
 
-NPZ = Path(__file__).resolve().parents[2] / 'testdata' / 'mnist_train4500.npz'
+NPZ = Path(__file__).absolute().parents[2] / 'testdata' / 'mnist_train4500.npz'
 
 
 @pytest.mark.parametrize('name', data.DATASET_NAMES)

@@ -20,7 +20,7 @@ from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).absolute().parents[2]
 ENV = {**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2', 'PYTHONPATH': str(ROOT)}
 TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
         '--steps_per_epoch=2', '--batch_size=16']

@@ -7,8 +7,10 @@ import numpy as np
 import tensorflow as tf
 
 # Real MNIST digits shipped with the repository, so the package trains and
-# tests offline. The package is used from its checkout, hence parents[2].
-EMBEDDED_MNIST = (Path(__file__).resolve().parents[2] / 'testdata' /
+# tests offline. The package is used from its checkout, hence parents[2];
+# under Bazel from its runfiles tree, where testdata/ is beside it too (the
+# files there are symlinks, so the path is not resolved).
+EMBEDDED_MNIST = (Path(__file__).absolute().parents[2] / 'testdata' /
                   'mnist_train4500.npz')
 EMBEDDED_MNIST_VALIDATION = 500
 # Fixed for good: changing it would move images between train and validation.
