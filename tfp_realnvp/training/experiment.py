@@ -196,6 +196,16 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
                 with_labels=config.conditional, strict=strict_data),
       config.training.batch_size, training=False, seed=config.seed)
 
+  # One pass, through one iterator. Each epoch's dataset reshuffles and
+  # redraws its noise on every new iterator (shuffle and Dataset.random
+  # rerandomize each iteration), so only its first iteration is a function of
+  # (seed, epoch). Keras's fit makes a second iterator, at the start of the
+  # epoch, whenever the dataset holds exactly steps_per_epoch batches, which
+  # happened when one epoch was left: a run resumed in the last epoch trained
+  # on other batches than an uninterrupted one. An endless dataset is never
+  # recreated; fit still stops after its epochs.
+  train_batches = train_batches.repeat()
+
   log_dir = out_dir / LOG_DIR
   checkpointing = callbacks.Checkpointing(manager, epoch, max_nonfinite)
   model.fit(
