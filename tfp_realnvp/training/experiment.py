@@ -8,6 +8,7 @@ model_dir/samples.png      samples of the trained model
 ```
 """
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -21,11 +22,12 @@ from tfp_realnvp import data
 from tfp_realnvp import latent
 from tfp_realnvp.training import callbacks
 from tfp_realnvp.training import images
+from tfp_realnvp.training import lock
 from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
 
-__all__ = ['TrainingStopped', 'TrainResult', 'Evaluation', 'build_model',
+__all__ = ['LockHeld', 'TrainingStopped', 'TrainResult', 'Evaluation', 'build_model',
            'load_model', 'train', 'evaluate', 'sample']
 
 CHECKPOINT_DIR = 'checkpoints'
@@ -33,6 +35,9 @@ LOG_DIR = 'logs'
 SAMPLES = 'samples.png'
 NUM_SAMPLES = 64
 SAMPLE_TEMPERATURE = 0.7
+
+
+LockHeld = lock.LockHeld
 
 
 class TrainingStopped(RuntimeError):
@@ -146,11 +151,24 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
                        hyperparameters)
   strategy = strategy or tf.distribute.get_strategy()
   out_dir = strategies.write_dir(model_dir, strategy)  # model_dir on the chief
-  try:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    config.save(out_dir)
-  except OSError as e:
-    raise OSError(f'model_dir {model_dir} is not writable: {e}') from e
+  with contextlib.ExitStack() as held:
+    try:
+      out_dir.mkdir(parents=True, exist_ok=True)
+      # One training per model_dir: a second one fails here (LockHeld),
+      # having changed nothing.
+      held.enter_context(lock.hold(model_dir, strategy))
+      config.save(out_dir)
+    except (OSError, tf.errors.OpError) as e:
+      raise OSError(f'model_dir {model_dir} is not writable: {e}') from e
+    return _train(model_dir, out_dir, config, strategy, dataset, download,
+                  steps_per_epoch, jit_compile, max_nonfinite, verbose,
+                  deterministic, strict_data)
+
+
+def _train(model_dir, out_dir, config, strategy, dataset, download,
+           steps_per_epoch, jit_compile, max_nonfinite, verbose,
+           deterministic, strict_data):
+  """`train`, with `model_dir`'s lease held and its config saved."""
   if deterministic:
     tf_keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
