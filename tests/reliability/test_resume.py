@@ -57,7 +57,7 @@ def assert_same(actual, expected):
 
 def killed_at(moment, model_dir):
   result = subprocess.run(
-      [sys.executable, ROOT / 'tests' / 'reliability' / 'kill_helper.py',
+      [sys.executable, ROOT / 'tests' / 'reliability' / 'fault_helper.py',
        moment, f'--model_dir={model_dir}', *ARGS],
       capture_output=True, text=True, timeout=300,
       env={**ENV, 'PYTHONPATH': str(ROOT)})

@@ -1,11 +1,16 @@
-"""Runs bin/train and SIGKILLs itself at a chosen moment; for the tests.
+"""Runs bin/train with a fault at a chosen moment; for the tests.
 
-  python kill_helper.py WHEN bin/train flags...
+  python fault_helper.py WHEN bin/train flags...
 
-WHEN is `batch:E:B` (after batch B of epoch E, both from 1), `save:N` (in
-the save of ckpt-N: its files written, the checkpoint index not yet naming
-it) or `end` (after the last checkpoint, before the final evaluation and
-samples). The process ends as a kill -9 would end it: no cleanup, no flush.
+WHEN is a kill (SIGKILL, as kill -9: no cleanup, no flush) at
+- `batch:E:B`: after batch B of epoch E, both from 1;
+- `save:N`: in the save of ckpt-N, its files written, the checkpoint index
+  not yet naming it;
+- `end`: after the last checkpoint, before the final evaluation and samples;
+or a fault:
+- `nonfinite:S`: from training step S on (from 0), every loss is NaN;
+- `unwritable:N`: the disk fails (permission denied) while ckpt-N is
+  written, after part of its data file.
 """
 
 import os
@@ -14,9 +19,11 @@ import runpy
 import signal
 import sys
 
+import tensorflow as tf
 from tensorflow.python.checkpoint import checkpoint_management
 
 from tfp_realnvp.training import callbacks
+from tfp_realnvp.training import model
 
 
 def die():
@@ -46,6 +53,22 @@ def main():
     checkpoint_management.update_checkpoint_state_internal = update_state
   elif kind == 'end':
     callbacks.Checkpointing.on_train_end = lambda self, logs=None: die()
+  elif kind == 'nonfinite':
+    penalty = model.FlowModel.penalty
+    def nan_penalty(self):
+      nan = tf.where(self.optimizer.iterations >= at[0], float('nan'), 0.)
+      return penalty(self) + nan
+    model.FlowModel.penalty = nan_penalty
+  elif kind == 'unwritable':
+    write = tf.train.Checkpoint._write
+    def failing_write(self, prefix, options=None):
+      if prefix.endswith(f'ckpt-{at[0]}'):
+        with open(f'{prefix}.data-00000-of-00001', 'wb') as f:
+          f.write(b'\0' * 100)  # Part of it, then the disk fails.
+        raise tf.errors.PermissionDeniedError(
+            None, None, f'{prefix}.data-00000-of-00001; Permission denied')
+      return write(self, prefix, options=options)
+    tf.train.Checkpoint._write = failing_write
   else:
     raise ValueError(f'unknown moment {when}')
   train = Path(__file__).resolve().parents[2] / 'bin' / 'train.py'
