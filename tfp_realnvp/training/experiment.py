@@ -5,6 +5,7 @@ model_dir/config.json      dataset, architecture and training hyperparameters
 model_dir/checkpoints/     model, optimizer, epoch and step, a few epochs
 model_dir/logs/            TensorBoard: bits/dim, learning rate, samples
 model_dir/samples.png      samples of the trained model
+model_dir/lock.json        the lease of the training running there (lock.py)
 ```
 """
 
