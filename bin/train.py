@@ -84,7 +84,8 @@ def main(argv):
         **{name: FLAGS[name].value for name in training.HYPERPARAMETERS
            if name in FLAGS})
   # Bad data or model_dir: the message says which file; a traceback would not.
-  except (training.TrainingStopped, OSError, ValueError) as e:
+  except (training.TrainingStopped, training.LockHeld, OSError,
+          ValueError) as e:
     sys.exit(f'error: {e}')
   print(f'validation bits/dim: {result.bits_per_dim:.4f} (epoch '
         f'{result.epoch}, step {result.step}, {result.nonfinite_steps} '

@@ -66,7 +66,46 @@ def main():
   for name, strategy in [('single', single), ('mirrored', mirrored)]:
     _, result[f'{name}_loss'] = train(
         strategy, True, tf_keras.optimizers.Adam(1e-2), weights, x)
+  result.update(moving_averages(single, mirrored, x))
   print(json.dumps(result))
+
+
+def moving_averages(single, mirrored, x):
+  """Batch norm's moving averages after 4 steps under MirroredStrategy vs
+  the strategy's rule, computed on one device.
+
+  The rule: the averages are ON_READ variables, so each replica updates its
+  own copy from its own half of each batch, and reading them across replicas
+  (as saving does) gives the mean of the copies. A learning rate of 0 keeps
+  the weights, so the rule is computed from the same weights at each step.
+  """
+  sgd = lambda: tf_keras.optimizers.SGD(0.)
+  weights = build(single, True, sgd()).get_weights()
+  model, _ = train(mirrored, True, sgd(), weights, x)
+  actual = [v.numpy() for v in model.distribution.non_trainable_variables]
+  replicas = [build(single, True, sgd(), weights) for _ in range(2)]
+  whole = build(single, True, sgd(), weights)  # One device, whole batches.
+  half = GLOBAL_BATCH // 2
+  for step in range(len(x) // GLOBAL_BATCH):
+    batch = x[step * GLOBAL_BATCH:(step + 1) * GLOBAL_BATCH]
+    for index, replica in enumerate(replicas):
+      replica.negative_log_likelihood(batch[index * half:(index + 1) * half],
+                                      training=True)
+    whole.negative_log_likelihood(batch, training=True)
+  expected = [np.mean([r.distribution.non_trainable_variables[i].numpy()
+                       for r in replicas], axis=0)
+              for i in range(len(actual))]
+  initial = [v.numpy() for v in build(
+      single, True, sgd(), weights).distribution.non_trainable_variables]
+  largest = lambda a, b: max(float(np.max(np.abs(u - v)))
+                             for u, v in zip(a, b))
+  return {
+      'num_averages': len(actual),
+      'max_average_difference': largest(actual, expected),
+      'max_average_change': largest(expected, initial),
+      'whole_batch_average_difference': largest(
+          [v.numpy() for v in whole.distribution.non_trainable_variables],
+          expected)}
 
 
 if __name__ == '__main__':

@@ -77,6 +77,16 @@ def test_mirrored_matches_one_device():
   # within 0.1% of one device (0.01% measured).
   assert result['mirrored_loss'] == pytest.approx(result['single_loss'],
                                                   rel=1e-3)
+  # Batch norm's moving averages (in the s,t networks and the batch norm
+  # bijectors) after 4 steps are the strategy's rule: each replica's copy
+  # updated from its half batch, the mean of the copies read, to float32
+  # rounding. The averages moved by far more than the tolerance, and the
+  # rule differs from updating with the whole batch, so neither a missing
+  # update nor the wrong one passes.
+  assert result['num_averages'] > 10
+  assert result['max_average_difference'] <= 1e-5
+  assert result['max_average_change'] > 1e3 * 1e-5
+  assert result['whole_batch_average_difference'] > 10 * 1e-5
 
 
 def free_ports(n):

@@ -6,6 +6,7 @@ from tfp_realnvp.training.experiment import build_model
 from tfp_realnvp.training.experiment import evaluate
 from tfp_realnvp.training.experiment import Evaluation
 from tfp_realnvp.training.experiment import load_model
+from tfp_realnvp.training.experiment import LockHeld
 from tfp_realnvp.training.experiment import sample
 from tfp_realnvp.training.experiment import train
 from tfp_realnvp.training.experiment import TrainingStopped

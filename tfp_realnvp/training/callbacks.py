@@ -34,8 +34,18 @@ class Checkpointing(tf_keras.callbacks.Callback):
 
   def on_epoch_end(self, epoch, logs=None):
     if self.stop_message is None:
+      last_good = self.manager.latest_checkpoint
       self.epoch.assign(epoch + 1)
-      self.manager.save(checkpoint_number=epoch + 1)
+      try:
+        self.manager.save(checkpoint_number=epoch + 1)
+      except (OSError, tf.errors.OpError) as e:
+        # A disk or bucket that became unwritable: the checkpoint index
+        # still names the last complete checkpoint, which a rerun resumes.
+        self.epoch.assign(epoch)
+        raise OSError(
+            f'could not write checkpoint {epoch + 1} to '
+            f'{self.manager.directory} ({getattr(e, "message", e)}); '
+            f'the last complete checkpoint is {last_good}') from e
 
 
 class EpochSummary(tf_keras.callbacks.Callback):

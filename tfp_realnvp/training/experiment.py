@@ -5,9 +5,11 @@ model_dir/config.json      dataset, architecture and training hyperparameters
 model_dir/checkpoints/     model, optimizer, epoch and step, a few epochs
 model_dir/logs/            TensorBoard: bits/dim, learning rate, samples
 model_dir/samples.png      samples of the trained model
+model_dir/lock.json        the lease of the training running there (lock.py)
 ```
 """
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -21,11 +23,12 @@ from tfp_realnvp import data
 from tfp_realnvp import latent
 from tfp_realnvp.training import callbacks
 from tfp_realnvp.training import images
+from tfp_realnvp.training import lock
 from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
 
-__all__ = ['TrainingStopped', 'TrainResult', 'Evaluation', 'build_model',
+__all__ = ['LockHeld', 'TrainingStopped', 'TrainResult', 'Evaluation', 'build_model',
            'load_model', 'train', 'evaluate', 'sample']
 
 CHECKPOINT_DIR = 'checkpoints'
@@ -33,6 +36,9 @@ LOG_DIR = 'logs'
 SAMPLES = 'samples.png'
 NUM_SAMPLES = 64
 SAMPLE_TEMPERATURE = 0.7
+
+
+LockHeld = lock.LockHeld
 
 
 class TrainingStopped(RuntimeError):
@@ -146,11 +152,24 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
                        hyperparameters)
   strategy = strategy or tf.distribute.get_strategy()
   out_dir = strategies.write_dir(model_dir, strategy)  # model_dir on the chief
-  try:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    config.save(out_dir)
-  except OSError as e:
-    raise OSError(f'model_dir {model_dir} is not writable: {e}') from e
+  with contextlib.ExitStack() as held:
+    try:
+      out_dir.mkdir(parents=True, exist_ok=True)
+      # One training per model_dir: a second one fails here (LockHeld),
+      # having changed nothing.
+      held.enter_context(lock.hold(model_dir, strategy))
+      config.save(out_dir)
+    except (OSError, tf.errors.OpError) as e:
+      raise OSError(f'model_dir {model_dir} is not writable: {e}') from e
+    return _train(model_dir, out_dir, config, strategy, dataset, download,
+                  steps_per_epoch, jit_compile, max_nonfinite, verbose,
+                  deterministic, strict_data)
+
+
+def _train(model_dir, out_dir, config, strategy, dataset, download,
+           steps_per_epoch, jit_compile, max_nonfinite, verbose,
+           deterministic, strict_data):
+  """`train`, with `model_dir`'s lease held and its config saved."""
   if deterministic:
     tf_keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
@@ -195,6 +214,16 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
       data.load(dataset, 'validation', config.data_dir, download,
                 with_labels=config.conditional, strict=strict_data),
       config.training.batch_size, training=False, seed=config.seed)
+
+  # One pass, through one iterator. Each epoch's dataset reshuffles and
+  # redraws its noise on every new iterator (shuffle and Dataset.random
+  # rerandomize each iteration), so only its first iteration is a function of
+  # (seed, epoch). Keras's fit makes a second iterator, at the start of the
+  # epoch, whenever the dataset holds exactly steps_per_epoch batches, which
+  # happened when one epoch was left: a run resumed in the last epoch trained
+  # on other batches than an uninterrupted one. An endless dataset is never
+  # recreated; fit still stops after its epochs.
+  train_batches = train_batches.repeat()
 
   log_dir = out_dir / LOG_DIR
   checkpointing = callbacks.Checkpointing(manager, epoch, max_nonfinite)

@@ -1,0 +1,80 @@
+"""Runs bin/train with a fault at a chosen moment; for the tests.
+
+  python fault_helper.py WHEN bin/train flags...
+
+WHEN is a kill (SIGKILL, as kill -9: no cleanup, no flush) at
+- `batch:E:B`: after batch B of epoch E, both from 1;
+- `save:N`: in the save of ckpt-N, its files written, the checkpoint index
+  not yet naming it;
+- `end`: after the last checkpoint, before the final evaluation and samples;
+or a fault:
+- `nonfinite:S`: from training step S on (from 0), every loss is NaN;
+- `unwritable:N`: the disk fails (permission denied) while ckpt-N is
+  written, after part of its data file.
+"""
+
+import os
+from pathlib import Path
+import runpy
+import signal
+import sys
+
+import tensorflow as tf
+from tensorflow.python.checkpoint import checkpoint_management
+
+from tfp_realnvp.training import callbacks
+from tfp_realnvp.training import model
+
+
+def die():
+  os.kill(os.getpid(), signal.SIGKILL)
+
+
+def main():
+  when, *flags = sys.argv[1:]
+  kind, *at = when.split(':')
+  at = [int(a) for a in at]
+  if kind == 'batch':
+    def on_epoch_begin(self, epoch, logs=None):
+      self.current_epoch = epoch + 1
+    original = callbacks.Checkpointing.on_train_batch_end
+    def on_train_batch_end(self, batch, logs=None):
+      original(self, batch, logs)
+      if [self.current_epoch, batch + 1] == at:
+        die()
+    callbacks.Checkpointing.on_epoch_begin = on_epoch_begin
+    callbacks.Checkpointing.on_train_batch_end = on_train_batch_end
+  elif kind == 'save':
+    update = checkpoint_management.update_checkpoint_state_internal
+    def update_state(save_dir, model_checkpoint_path, *args, **kwargs):
+      if model_checkpoint_path.endswith(f'ckpt-{at[0]}'):
+        die()
+      return update(save_dir, model_checkpoint_path, *args, **kwargs)
+    checkpoint_management.update_checkpoint_state_internal = update_state
+  elif kind == 'end':
+    callbacks.Checkpointing.on_train_end = lambda self, logs=None: die()
+  elif kind == 'nonfinite':
+    penalty = model.FlowModel.penalty
+    def nan_penalty(self):
+      nan = tf.where(self.optimizer.iterations >= at[0], float('nan'), 0.)
+      return penalty(self) + nan
+    model.FlowModel.penalty = nan_penalty
+  elif kind == 'unwritable':
+    write = tf.train.Checkpoint._write
+    def failing_write(self, prefix, options=None):
+      if prefix.endswith(f'ckpt-{at[0]}'):
+        with open(f'{prefix}.data-00000-of-00001', 'wb') as f:
+          f.write(b'\0' * 100)  # Part of it, then the disk fails.
+        raise tf.errors.PermissionDeniedError(
+            None, None, f'{prefix}.data-00000-of-00001; Permission denied')
+      return write(self, prefix, options=options)
+    tf.train.Checkpoint._write = failing_write
+  else:
+    raise ValueError(f'unknown moment {when}')
+  train = Path(__file__).resolve().parents[2] / 'bin' / 'train.py'
+  sys.argv = [str(train), *flags]
+  runpy.run_path(str(train), run_name='__main__')
+
+
+if __name__ == '__main__':
+  main()
