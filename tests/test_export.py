@@ -250,7 +250,7 @@ def test_export_writes_the_next_version_and_stays_exact(multi_scale,
                                                         tmp_path):
   for name in ('1', '7', 'notes', '.tmp-export-old'):
     (tmp_path / name).mkdir()
-  assert export.export(multi_scale, tmp_path) == tmp_path / '8'
+  assert export.export(multi_scale, tmp_path) == str(tmp_path / '8')
   assert export.versions(tmp_path) == [1, 7, 8]
   assert not list((tmp_path / '1').iterdir())
 

@@ -29,7 +29,7 @@ TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
 def test_make_and_write_dir_of_the_default_strategy(tmp_path):
   strategy = strategies.make('default')
   assert strategy is tf.distribute.get_strategy()
-  assert strategies.write_dir(tmp_path, strategy) == tmp_path
+  assert strategies.write_dir(tmp_path, strategy) == str(tmp_path)
   with pytest.raises(ValueError, match='mirrored'):
     strategies.make('nccl')
 
