@@ -18,7 +18,6 @@ import concurrent.futures
 import dataclasses
 import multiprocessing
 import operator
-import pathlib
 import re
 import resource
 import statistics
@@ -31,6 +30,7 @@ import tf_keras
 
 from tfp_realnvp import bijectors
 from tfp_realnvp import config as config_lib
+from tfp_realnvp import storage
 from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
@@ -235,8 +235,10 @@ def profile(name, precision='fp32', steps=2, logdir=None):
     train_step().numpy()
   tf.profiler.experimental.stop()
   space = xplane_pb2.XSpace()
-  space.ParseFromString(max(pathlib.Path(logdir).rglob('*.xplane.pb'),
-                            key=lambda p: p.stat().st_mtime).read_bytes())
+  traces = tf.io.gfile.glob(storage.join(logdir, 'plugins', 'profile', '*',
+                                         '*.xplane.pb'))
+  space.ParseFromString(storage.read_bytes(
+      max(traces, key=lambda p: tf.io.gfile.stat(p).mtime_nsec)))
   seconds = collections.Counter()
   for plane in space.planes:
     for line in plane.lines:

@@ -99,11 +99,19 @@ def write_atomic(path, content):
 
 def remove(path):
   """Deletes the file or directory tree `path`, if there is one."""
-  if tf.io.gfile.exists(path):
-    if tf.io.gfile.isdir(path):
-      tf.io.gfile.rmtree(path)
-    else:
-      tf.io.gfile.remove(path)
+  if not tf.io.gfile.exists(path):
+    return
+  if not tf.io.gfile.isdir(path):
+    tf.io.gfile.remove(path)
+    return
+  try:
+    tf.io.gfile.rmtree(path)
+  except tf.errors.NotFoundError:
+    # ram:// lists a directory that only its files imply, but cannot
+    # delete it: the files go, and the directory with them.
+    for root, _, names in list(tf.io.gfile.walk(path)):
+      for name in names:
+        tf.io.gfile.remove(join(root, name))
 
 
 def publish_dir(src, dst, last):
