@@ -27,6 +27,7 @@ from absl import logging
 import tensorflow as tf
 
 import benchmark_lib
+from tfp_realnvp import storage
 
 flags.DEFINE_list('configs',
                   [n for n in benchmark_lib.CONFIGS if n != 'tiny'],
@@ -139,8 +140,7 @@ def main(argv):
   ]))
   print(report)
   if FLAGS.out:
-    with open(FLAGS.out, 'w') as f:
-      f.write(report + '\n')
+    storage.write_atomic(FLAGS.out, report + '\n')  # any filesystem
 
 
 if __name__ == '__main__':

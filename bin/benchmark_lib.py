@@ -20,7 +20,6 @@ import importlib.util
 import json
 import multiprocessing
 import operator
-import pathlib
 import re
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from benchmark_timing import peak_rss_gb as _peak_rss_gb
 
 from tfp_realnvp import bijectors
 from tfp_realnvp import config as config_lib
+from tfp_realnvp import storage
 from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
@@ -234,8 +234,10 @@ def profile(name, precision='fp32', steps=2, logdir=None):
     train_step().numpy()
   tf.profiler.experimental.stop()
   space = xplane_pb2.XSpace()
-  space.ParseFromString(max(pathlib.Path(logdir).rglob('*.xplane.pb'),
-                            key=lambda p: p.stat().st_mtime).read_bytes())
+  traces = tf.io.gfile.glob(storage.join(logdir, 'plugins', 'profile', '*',
+                                         '*.xplane.pb'))
+  space.ParseFromString(storage.read_bytes(
+      max(traces, key=lambda p: tf.io.gfile.stat(p).mtime_nsec)))
   seconds = collections.Counter()
   for plane in space.planes:
     for line in plane.lines:

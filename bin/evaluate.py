@@ -5,6 +5,8 @@
 The last line reads `bits_per_dim=<value> stderr=<value> n=<images>`.
 """
 
+import sys
+
 from absl import app
 from absl import flags
 
@@ -24,8 +26,14 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  result = training.evaluate(FLAGS.model_dir, FLAGS.dataset, FLAGS.data_dir,
-                             FLAGS.split, FLAGS.batch_size, FLAGS.seed)
+  try:
+    result = training.evaluate(FLAGS.model_dir, FLAGS.dataset,
+                               FLAGS.data_dir, FLAGS.split, FLAGS.batch_size,
+                               FLAGS.seed)
+  # Not a model directory, or a scheme without a filesystem: the message
+  # says which; a traceback would not.
+  except (OSError, ValueError) as e:
+    sys.exit(f'error: {e}')
   print(f'float32 round-trip error max|forward(inverse(x)) - x| (pixels): '
         f'{result.roundtrip_error:.3g}')
   print(f'bits_per_dim={result.bits_per_dim:.6f} stderr={result.stderr:.6f} '

@@ -1,10 +1,11 @@
 """Exports a trained model as a SavedModel for TensorFlow Serving.
 
   bin/export --model_dir runs/mnist --export_dir /srv/models/realnvp
+  bin/export --model_dir gs://bucket/runs/mnist --export_dir gs://bucket/models/realnvp
 
 Each run writes the latest checkpoint as the next version, export_dir/<n>,
 with the signatures log_prob, sample, encode and decode (see
-tfp_realnvp/export.py). The last line reads `exported: <path>`.
+tfp_realnvp/export.py; a class-conditional model's also take the labels). The last line reads `exported: <path>`.
 """
 
 import sys
@@ -28,10 +29,13 @@ def main(argv):
   if not FLAGS['verbosity'].present:  # TF's INFO lines on saving are noise.
     logging.set_verbosity(logging.WARNING)
   try:
-    model, _ = training.load_model(FLAGS.model_dir)
-  except FileNotFoundError as e:  # not a model directory, or no checkpoint
+    # Not a model directory, no checkpoint, or a scheme without a filesystem.
+    model, config = training.load_model(FLAGS.model_dir)
+    path = export.export(model.distribution, FLAGS.export_dir,
+                         config.architecture.num_classes)
+  except (OSError, ValueError) as e:
     sys.exit(f'error: {e}')
-  print(f'exported: {export.export(model.distribution, FLAGS.export_dir)}')
+  print(f'exported: {path}')
 
 
 if __name__ == '__main__':

@@ -13,6 +13,7 @@ from absl import flags
 from absl import logging
 
 import study_2d_lib
+from tfp_realnvp import storage
 
 flags.DEFINE_list('depths', ['1', '2', '4', '8', '50'],
                   'Numbers of coupling layers to compare.')
@@ -34,8 +35,8 @@ def main(argv):
       hidden_units=[int(u) for u in FLAGS.hidden_units],
       batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
       seed=FLAGS.seed, log=logging.info)
-  with open(f'{FLAGS.out_dir}/results.md') as f:
-    print(f.read(), end='')
+  print(storage.read_bytes(storage.join(FLAGS.out_dir, 'results.md'))
+        .decode(), end='')
   print(f'Wall time {time.perf_counter() - start:.0f} s.')
 
 

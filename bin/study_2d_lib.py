@@ -7,7 +7,7 @@ loss curves and the latent codes of the data. Both train by the library's one
 training step (`training.DistributionModel`), as `bin/train` does.
 """
 
-import os
+import io
 import time
 
 import matplotlib
@@ -19,6 +19,7 @@ import tensorflow_probability as tfp
 import tf_keras
 
 from tfp_realnvp import distributions
+from tfp_realnvp import storage
 from tfp_realnvp import training
 
 tfb = tfp.bijectors
@@ -129,6 +130,14 @@ def _smooth(values, window=25):
   return np.convolve(values, np.ones(window) / window, mode='valid')
 
 
+def _save(fig, path):
+  """Saves `fig` as PNG to `path` on any TensorFlow filesystem."""
+  buffer = io.BytesIO()
+  fig.savefig(buffer, format='png', dpi=80)
+  with tf.io.gfile.GFile(path, 'wb') as f:
+    f.write(buffer.getvalue())
+
+
 def _plot_densities(path, dataset, train_points, models, depths, lim=3.):
   """Rows: flows; columns: the training data, then the density per depth."""
   grid = np.linspace(-lim, lim, 150, dtype=np.float32)
@@ -149,7 +158,7 @@ def _plot_densities(path, dataset, train_points, models, depths, lim=3.):
   for ax in axes.flat:
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xticks=[], yticks=[])
   fig.tight_layout()
-  fig.savefig(path, dpi=80)
+  _save(fig, path)
   plt.close(fig)
 
 
@@ -168,7 +177,7 @@ def _plot_latents(path, dataset, test_points, labels, models, depths):
                          f'{"s" * (depth > 1)}', xlim=(-4, 4), ylim=(-4, 4),
                          xticks=[], yticks=[])
   fig.tight_layout()
-  fig.savefig(path, dpi=80)
+  _save(fig, path)
   plt.close(fig)
 
 
@@ -185,7 +194,7 @@ def _plot_losses(path, losses, depths):
     ax.set_ylim(top=4.)
   axes[-1].legend(fontsize=6, ncol=2)
   fig.tight_layout()
-  fig.savefig(path, dpi=80)
+  _save(fig, path)
   plt.close(fig)
 
 
@@ -208,7 +217,7 @@ def run_study(out_dir, depths=(1, 2, 4, 8, 50), steps=500,
 
   Returns `{(dataset, flow, depth): held-out NLL}`.
   """
-  os.makedirs(out_dir, exist_ok=True)
+  tf.io.gfile.makedirs(out_dir)
   results, losses = {}, {}
   for dataset, make in DATASETS.items():
     train_points, _ = make(num_train, seed=seed)
@@ -225,11 +234,11 @@ def run_study(out_dir, depths=(1, 2, 4, 8, 50), steps=500,
         log(f'{dataset} {kind} depth={depth}: held-out NLL '
             f'{results[dataset, kind, depth]:.3f} nats '
             f'({time.perf_counter() - start:.0f} s)')
-    _plot_densities(os.path.join(out_dir, f'density_{dataset}.png'), dataset,
+    _plot_densities(storage.join(out_dir, f'density_{dataset}.png'), dataset,
                     train_points, models, depths)
-    _plot_latents(os.path.join(out_dir, f'latent_{dataset}.png'), dataset,
+    _plot_latents(storage.join(out_dir, f'latent_{dataset}.png'), dataset,
                   test_points, test_labels, models, depths)
-  _plot_losses(os.path.join(out_dir, 'loss.png'), losses, depths)
-  with open(os.path.join(out_dir, 'results.md'), 'w') as f:
-    f.write(_table(results, depths, steps))
+  _plot_losses(storage.join(out_dir, 'loss.png'), losses, depths)
+  storage.write_atomic(storage.join(out_dir, 'results.md'),
+                       _table(results, depths, steps))
   return results

@@ -250,7 +250,7 @@ def test_export_writes_the_next_version_and_stays_exact(multi_scale,
                                                         tmp_path):
   for name in ('1', '7', 'notes', '.tmp-export-old'):
     (tmp_path / name).mkdir()
-  assert export.export(multi_scale, tmp_path) == tmp_path / '8'
+  assert export.export(multi_scale, tmp_path) == str(tmp_path / '8')
   assert export.versions(tmp_path) == [1, 7, 8]
   assert not list((tmp_path / '1').iterdir())
 
@@ -276,3 +276,96 @@ def test_failed_export_leaves_nothing_behind(multi_scale, tmp_path,
   with pytest.raises(OSError, match='disk full'):
     export.export(multi_scale, tmp_path)
   assert [p.name for p in tmp_path.iterdir()] == ['1']
+
+
+# Runs in the fresh process: the conditional signatures with labels, and
+# out-of-range class ids.
+SERVE_CONDITIONAL = """
+import sys
+import numpy as np
+import tensorflow as tf
+
+model = tf.saved_model.load(sys.argv[1]).signatures
+images = tf.constant(np.load(sys.argv[2]))
+labels = tf.range(len(images)) % 10
+z = model['encode'](images=images, labels=labels)['z']
+samples = model['sample'](num_samples=tf.constant(3),
+                          temperature=tf.constant(0.7), seed=tf.constant(5),
+                          label=tf.constant(4))
+errors = []
+for call in (lambda: model['log_prob'](images=images, labels=labels + 10),
+             lambda: model['decode'](z=z, labels=labels - 10),
+             lambda: model['sample'](num_samples=tf.constant(2),
+                                     temperature=tf.constant(0.7),
+                                     seed=tf.constant(5),
+                                     label=tf.constant(10)),
+             lambda: model['encode'](images=images, labels=labels[:2])):
+  try:
+    call()
+    errors.append('no error')
+  except tf.errors.InvalidArgumentError as e:
+    errors.append(e.message)
+np.savez(sys.argv[3], **model['log_prob'](images=images, labels=labels),
+         z=z, decoded=model['decode'](z=z, labels=labels)['images'],
+         samples=samples['images'], errors=np.array(errors))
+"""
+
+
+@pytest.fixture(scope='module')
+def conditional(tmp_path_factory):
+  """bin/train --conditional then bin/export: the model and its export."""
+  root = tmp_path_factory.mktemp('conditional')
+  run([ROOT / 'bin' / 'train', f'--model_dir={root / "model"}',
+       '--conditional', '--num_scales=1', '--num_res_blocks=1',
+       '--num_filters=4', '--batch_size=16', '--epochs=1',
+       '--steps_per_epoch=2'])
+  result = run([ROOT / 'bin' / 'export', f'--model_dir={root / "model"}',
+                f'--export_dir={root / "export"}'])
+  assert result.stdout.splitlines()[-1] == f'exported: {root / "export" / "1"}'
+  model, _ = training.load_model(root / 'model')
+  return model, root / 'export' / '1'
+
+
+@pytest.mark.slow
+def test_conditional_export_takes_labels_with_tensorflow_only(
+    conditional, images, blocker_dir):
+  model, path = conditional
+  served = tf.saved_model.load(str(path))
+  size = np.prod(SHAPE)
+  labels_spec = tf.TensorSpec([None], tf.int32, 'labels')
+  assert served.signatures['log_prob'].structured_input_signature[1] == {
+      'images': tf.TensorSpec([None, *SHAPE], tf.uint8, 'images'),
+      'labels': labels_spec}
+  assert served.signatures['decode'].structured_input_signature[1] == {
+      'z': tf.TensorSpec([None, size], tf.float32, 'z'),
+      'labels': labels_spec}
+  assert 'label' in served.signatures['sample'].structured_input_signature[1]
+
+  np.save(blocker_dir / 'images.npy', images)
+  out = blocker_dir / 'out.npz'
+  run([sys.executable, '-c', SERVE_CONDITIONAL, path,
+       blocker_dir / 'images.npy', out], blocker_dir)
+  out = np.load(out)
+  labels = np.arange(len(images)) % 10
+  condition = model.condition(labels)
+  pixels = tf.cast(images, tf.float32) + 0.5
+  np.testing.assert_allclose(
+      out['log_prob'], model.distribution.log_prob(
+          pixels, bijector_kwargs=condition), rtol=1e-5)
+  np.testing.assert_allclose(
+      out['z'], tf.reshape(model.distribution.bijector.inverse(
+          pixels, **condition), [len(images), -1]), rtol=1e-5, atol=1e-5)
+  np.testing.assert_array_equal(out['decoded'], images)
+  z = 0.7 * tf.random.stateless_normal([3, *SHAPE], seed=[5, 0])
+  expected = model.distribution.bijector.forward(
+      z, **model.condition(tf.fill([3], 4)))
+  np.testing.assert_array_equal(
+      out['samples'], np.clip(np.floor(expected), 0, 255).astype(np.uint8))
+  # A different class gives different log-likelihoods.
+  other = model.distribution.log_prob(
+      pixels, bijector_kwargs=model.condition((labels + 1) % 10))
+  assert not np.allclose(out['log_prob'], other)
+  errors = list(out['errors'])
+  for message in errors[:3]:
+    assert 'labels must be class ids in [0, 10)' in message, errors
+  assert 'one label per image' in errors[3], errors

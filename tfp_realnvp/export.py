@@ -13,6 +13,18 @@ encode    images uint8 [N, H, W, C]   -> z float32 [N, D]
 decode    z float32 [N, D]            -> images uint8 [N, H, W, C]
 ```
 
+A class-conditional model's signatures also take the class: `labels` int32
+[N] (one class id per image or latent) in `log_prob`, `encode` and `decode`,
+and `label` int32 [] (the class of every sample) in `sample`. A class id
+outside [0, num_classes), or a number of labels that is not the batch's,
+fails (InvalidArgumentError) with a message naming the range.
+
+`export_dir` may be on any TensorFlow filesystem (gs://, ...). A version
+directory never appears partial to a reader: locally it is renamed into
+place; elsewhere (an object store renames file by file) its files are
+copied with `saved_model.pb` last, which is the marker a loader waits for
+(`complete_versions`): TensorFlow Serving cannot load a version without it.
+
 The model is a density on dequantized pixels in [0, 256)^D. A served request
 must be deterministic, so `log_prob` and `encode` evaluate it at the centre of
 each pixel's bin, `images + 0.5`, not at a random point in the bin as
@@ -32,69 +44,103 @@ tfp_realnvp, TensorFlow Probability or Keras).
 """
 
 import math
-import os
-from pathlib import Path
-import shutil
-import tempfile
+import uuid
 
 import tensorflow as tf
 
 from tfp_realnvp import distributions
 from tfp_realnvp import latent
+from tfp_realnvp import storage
 
-__all__ = ['export', 'versions', 'Servable']
+__all__ = ['export', 'versions', 'complete_versions', 'Servable',
+           'SAVED_MODEL_FILE']
+
+# Copied last: a version directory holding it is whole.
+SAVED_MODEL_FILE = 'saved_model.pb'
 
 
 class Servable(tf.Module):
   """The variables of `dist` and the four signatures as tf.functions.
 
+  With `num_classes`, `dist` is class-conditional (its bijector takes a
+  one-hot `conditional_input`) and every signature takes the class ids.
   Only the variables and the traced functions are tracked, not `dist`: the
   SavedModel then holds no Keras or TFP objects.
   """
 
-  def __init__(self, dist):
+  def __init__(self, dist, num_classes=None):
     if dist.dtype != tf.float32:
       raise ValueError(f'a float32 distribution is needed, not {dist.dtype}')
     super().__init__(name='real_nvp')
     self._variables = list(dist.variables)
     shape = [int(d) for d in dist.event_shape]
     size = math.prod(shape)
+    self.num_classes = num_classes
     images_spec = tf.TensorSpec([None, *shape], tf.uint8, name='images')
+    z_spec = tf.TensorSpec([None, size], tf.float32, name='z')
+    sample_specs = [tf.TensorSpec([], tf.int32, name='num_samples'),
+                    tf.TensorSpec([], tf.float32, name='temperature'),
+                    tf.TensorSpec([], tf.int32, name='seed')]
 
     def checked(x):
       # A call through a signature checks the dtype but not the shape.
       return tf.ensure_shape(x, x.shape)
 
-    @tf.function(input_signature=[images_spec])
-    def log_prob(images):
-      log_prob = dist.log_prob(tf.cast(checked(images), tf.float32) + 0.5)
+    def condition(labels, batch):
+      """bijector kwargs of class ids `labels`, checked against `batch`."""
+      if num_classes is None:
+        return {}
+      message = f'labels must be class ids in [0, {num_classes})'
+      checks = [
+          tf.debugging.assert_non_negative(labels, message=message),
+          tf.debugging.assert_less(labels, num_classes, message=message),
+          tf.debugging.assert_equal(
+              tf.size(labels), tf.shape(batch)[0],
+              message='one label per image (or latent) is needed')]
+      with tf.control_dependencies(checks):
+        return {'conditional_input': tf.one_hot(labels, num_classes)}
+
+    def log_prob(images, labels=None):
+      kwargs = condition(labels, images)
+      log_prob = dist.log_prob(tf.cast(checked(images), tf.float32) + 0.5,
+                               **({'bijector_kwargs': kwargs} if kwargs
+                                  else {}))
       return {'log_prob': log_prob,
               'bits_per_dim': distributions.bits_per_dim(log_prob, shape)}
 
-    @tf.function(input_signature=[
-        tf.TensorSpec([], tf.int32, name='num_samples'),
-        tf.TensorSpec([], tf.float32, name='temperature'),
-        tf.TensorSpec([], tf.int32, name='seed')])
-    def sample(num_samples, temperature, seed):
+    def sample(num_samples, temperature, seed, label=None):
       # Checked in this order, before any work: one error names the problem.
       temperature = latent.check_temperature(temperature)
       with tf.control_dependencies([temperature]):
         checked_num = tf.debugging.assert_non_negative(
             num_samples, message='sample: num_samples must be >= 0')
       with tf.control_dependencies([checked_num]):
+        kwargs = condition(
+            None if label is None else tf.fill([num_samples], label),
+            tf.zeros([num_samples]))
         return {'images': latent.to_uint8(
-            latent.sample(dist, num_samples, temperature, seed))}
+            latent.sample(dist, num_samples, temperature, seed, **kwargs))}
 
-    @tf.function(input_signature=[images_spec])
-    def encode(images):
-      return {'z': tf.reshape(latent.encode(dist, checked(images)),
+    def encode(images, labels=None):
+      kwargs = condition(labels, images)
+      return {'z': tf.reshape(latent.encode(dist, checked(images), **kwargs),
                               [-1, size])}
 
-    @tf.function(input_signature=[tf.TensorSpec([None, size], tf.float32,
-                                                name='z')])
-    def decode(z):
-      return {'images': latent.decode(dist, tf.reshape(checked(z),
-                                                       [-1, *shape]))}
+    def decode(z, labels=None):
+      kwargs = condition(labels, z)
+      return {'images': latent.decode(
+          dist, tf.reshape(checked(z), [-1, *shape]), **kwargs)}
+
+    if num_classes is None:
+      signatures = [images_spec], sample_specs, [images_spec], [z_spec]
+    else:
+      labels = tf.TensorSpec([None], tf.int32, name='labels')
+      label = tf.TensorSpec([], tf.int32, name='label')
+      signatures = ([images_spec, labels], [*sample_specs, label],
+                    [images_spec, labels], [z_spec, labels])
+    log_prob, sample, encode, decode = (
+        tf.function(f, input_signature=s)
+        for f, s in zip((log_prob, sample, encode, decode), signatures))
 
     self.log_prob, self.sample = log_prob, sample
     self.encode, self.decode = encode, decode
@@ -107,28 +153,39 @@ class Servable(tf.Module):
             for name in ('log_prob', 'sample', 'encode', 'decode')}
 
 
-def export(dist, export_dir):
+def export(dist, export_dir, num_classes=None):
   """Writes `dist` as SavedModel version `export_dir/<n>`; returns its path.
 
-  `n` is one more than the largest version there (1 in a new directory). The
-  model is saved into a temporary directory inside `export_dir` and renamed
-  into place, so a version directory is never partial: TensorFlow Serving
-  may load a version as soon as its directory appears.
+  `export_dir` is a string on any TensorFlow filesystem. `n` is one more
+  than the largest version there (1 in a new directory). The model is saved
+  into a temporary directory inside `export_dir`, then published (see the
+  module docstring): renamed into place locally, elsewhere copied with
+  `saved_model.pb` last. `num_classes`: `dist` is class-conditional.
   """
-  export_dir = Path(export_dir)
-  export_dir.mkdir(parents=True, exist_ok=True)
-  servable = Servable(dist)
-  tmp = Path(tempfile.mkdtemp(prefix='.tmp-export-', dir=export_dir))
+  export_dir = storage.check_filesystem(export_dir, 'export_dir')
+  tf.io.gfile.makedirs(export_dir)
+  servable = Servable(dist, num_classes)
+  tmp = storage.join(export_dir, f'.tmp-export-{uuid.uuid4().hex}')
   try:
-    tf.saved_model.save(servable, str(tmp), signatures=servable.signatures())
-    path = export_dir / str(max(versions(export_dir), default=0) + 1)
-    os.rename(tmp, path)
-    return path
+    tf.io.gfile.makedirs(tmp)
+    tf.saved_model.save(servable, tmp, signatures=servable.signatures())
+    path = storage.join(export_dir,
+                        str(max(versions(export_dir), default=0) + 1))
+    return storage.publish_dir(tmp, path, last=SAVED_MODEL_FILE)
   finally:
-    shutil.rmtree(tmp, ignore_errors=True)
+    storage.remove(tmp)
 
 
 def versions(export_dir):
-  """The version numbers in `export_dir`, ascending."""
-  return sorted(int(p.name) for p in Path(export_dir).iterdir()
-                if p.is_dir() and p.name.isdigit())
+  """The version numbers in `export_dir`, ascending, whole or not."""
+  return sorted(int(name.rstrip('/'))
+                for name in tf.io.gfile.listdir(export_dir)
+                if name.rstrip('/').isdigit() and
+                tf.io.gfile.isdir(storage.join(export_dir, name)))
+
+
+def complete_versions(export_dir):
+  """The versions of `export_dir` a loader may read: those whose
+  `saved_model.pb`, published last, is there."""
+  return [v for v in versions(export_dir) if tf.io.gfile.exists(
+      storage.join(export_dir, str(v), SAVED_MODEL_FILE))]

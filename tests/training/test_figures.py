@@ -12,7 +12,7 @@ def test_latent_figures_of_a_trained_model(tmp_path):
                  epochs=1)
   manifold, scales, temperature = figures.latent_figures(
       tmp_path / 'model', tmp_path / 'figures', size=5)
-  shape = lambda p: tf.image.decode_png(p.read_bytes()).shape.as_list()
+  shape = lambda p: tf.image.decode_png(tf.io.read_file(p)).shape.as_list()
   assert shape(manifold) == [5 * 28, 5 * 28, 1]
   # One row per number of kept scales, 0 to 2; the last row is the images.
   assert shape(scales) == [3 * 28, 5 * 28, 1]

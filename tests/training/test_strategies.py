@@ -29,7 +29,7 @@ TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
 def test_make_and_write_dir_of_the_default_strategy(tmp_path):
   strategy = strategies.make('default')
   assert strategy is tf.distribute.get_strategy()
-  assert strategies.write_dir(tmp_path, strategy) == tmp_path
+  assert strategies.write_dir(tmp_path, strategy) == str(tmp_path)
   with pytest.raises(ValueError, match='mirrored'):
     strategies.make('nccl')
 
@@ -143,8 +143,10 @@ def test_multi_worker_chief_writes_fails_on_a_dead_worker_and_resumes(
   for stdout, stderr in outputs:
     assert 'epoch 3, step 6,' in stdout, stderr[-3000:]
     assert 'Epoch 1/3' not in stdout  # Resumed, not started over.
-  assert f'checkpoint: {model_dir}' in outputs[0][0]
-  assert f'checkpoint: {model_dir}' not in outputs[1][0]
+  assert f'checkpoint: {model_dir}/checkpoints/' in outputs[0][0]
+  # The other worker saved to its scratch directory on the same filesystem,
+  # deleted at the end (the listing below).
+  assert f'checkpoint: {model_dir}/workertemp_1/' in outputs[1][0]
   assert first.stat().st_mtime_ns == first_saved
   assert sorted(p.name for p in model_dir.iterdir()) == [
       'checkpoints', 'config.json', 'logs', 'samples.png']

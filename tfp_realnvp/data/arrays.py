@@ -1,17 +1,21 @@
 """Images held in .npz files: the embedded MNIST subset and users' own files."""
 
-from pathlib import Path
+import io
+import os
 import zipfile
 
 import numpy as np
 import tensorflow as tf
 
+from tfp_realnvp import storage
+
 # Real MNIST digits shipped with the repository, so the package trains and
-# tests offline. The package is used from its checkout, hence parents[2];
-# under Bazel from its runfiles tree, where testdata/ is beside it too (the
-# files there are symlinks, so the path is not resolved).
-EMBEDDED_MNIST = (Path(__file__).absolute().parents[2] / 'testdata' /
-                  'mnist_train4500.npz')
+# tests offline. The package is used from its checkout, hence three levels
+# up; under Bazel from its runfiles tree, where testdata/ is beside it too
+# (the files there are symlinks, so the path is not resolved).
+EMBEDDED_MNIST = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+        __file__)))), 'testdata', 'mnist_train4500.npz')
 EMBEDDED_MNIST_VALIDATION = 500
 # Fixed for good: changing it would move images between train and validation.
 _SPLIT_SEED = 0
@@ -19,15 +23,18 @@ _EXPECTED = 'an "images" uint8 array of shape [N, H, W, C]'
 
 
 def read_npz(path):
-  """Returns (images, labels or None) from `path`, validated."""
-  path = Path(path)
-  if not path.is_file():
+  """Returns (images, labels or None) from `path` (any TensorFlow
+  filesystem), validated."""
+  path = storage.check_filesystem(path, '.npz file')
+  if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path):
     raise FileNotFoundError(f'{path} is not a file; expected a .npz with '
                             f'{_EXPECTED}')
-  if not zipfile.is_zipfile(path):  # .npz files are zip archives
+  content = io.BytesIO(storage.read_bytes(path))
+  if not zipfile.is_zipfile(content):  # .npz files are zip archives
     raise ValueError(f'{path} is not a .npz archive; expected one with '
                      f'{_EXPECTED}')
-  with np.load(path) as npz:
+  content.seek(0)
+  with np.load(content) as npz:
     if 'images' not in npz:
       raise ValueError(f'{path} has arrays {sorted(npz)} but no "images"; '
                        f'expected {_EXPECTED}')

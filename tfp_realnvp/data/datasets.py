@@ -3,6 +3,7 @@
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from tfp_realnvp import storage
 from tfp_realnvp.data import arrays
 from tfp_realnvp.data import folder
 from tfp_realnvp.data import transforms
@@ -28,6 +29,8 @@ _SHAPES = {'mnist': (28, 28, 1), 'cifar10': (32, 32, 3),
 # Dinh et al. (2017), sec. 4.1: LSUN images are downscaled so the shorter side
 # is 96 pixels, then a 64x64 crop is taken.
 _LSUN_SHORT_SIDE = 96
+# The schemes tensorflow_datasets (etils.epath) reads besides local paths.
+_TFDS_SCHEMES = ('gs', 's3', 'az')
 _FLIPS = ('cifar10', 'celeba', *_LSUN, 'folder')
 _WITH_LABELS = ('mnist', 'npz')
 
@@ -119,6 +122,15 @@ def _not_prepared(name, builder):
 def _load_tfds(name, split, data_dir, download, with_labels, seed, size,
                strict):
   tfds_name, validation_split = _TFDS[name]
+  data_dir = storage.as_str(data_dir)
+  if storage.scheme(data_dir) not in (None, *_TFDS_SCHEMES):
+    # LSUN exported to a folder is read through tf.io.gfile, any scheme.
+    if name in _LSUN and folder.is_image_folder(data_dir):
+      return folder.load_folder(data_dir, split, _LSUN_SHORT_SIDE, size,
+                                strict=strict, seed=seed)
+    storage.check_local(data_dir, f'dataset {name!r}: tfds data_dir',
+                        'tensorflow_datasets (local, gs://, s3://, az:// '
+                        'only)')
   builder = tfds.builder(tfds_name, data_dir=data_dir)
   # Checked before anything that may reach for the network: offline, tfds
   # would retry for minutes before failing.

@@ -1,15 +1,16 @@
 """Folders of image files: users' photos, or LSUN exported from its LMDBs."""
 
 import dataclasses
+import io
 import logging
 import os
-from pathlib import Path
 import zlib
 
 import numpy as np
 from PIL import Image
 import tensorflow as tf
 
+from tfp_realnvp import storage
 from tfp_realnvp.data import transforms
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp', '.gif')
@@ -21,25 +22,36 @@ _log = logging.getLogger(__name__)
 @dataclasses.dataclass(frozen=True)
 class FolderReport:
   num_images: int  # files that decode
-  skipped: dict  # Path -> why it cannot be decoded
+  skipped: dict  # path -> why it cannot be decoded
 
 
-def _is_image(path):
-  return path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()
+def _root(data_dir):
+  """`data_dir` as a string without a trailing separator."""
+  root = storage.check_filesystem(data_dir, 'image folder')
+  return root.rstrip('/') or '/'
+
+
+def _walk_images(root):
+  """The image files under the directory `root`, at any depth."""
+  for directory, _, names in tf.io.gfile.walk(root):
+    for name in names:
+      if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
+        yield storage.join(directory, name)
 
 
 def is_image_folder(data_dir):
   """Whether `data_dir` holds at least one image file (at any depth)."""
-  root = Path(data_dir)
-  return root.is_dir() and any(map(_is_image, root.rglob('*')))
+  root = _root(data_dir)
+  return tf.io.gfile.isdir(root) and next(_walk_images(root), None) is not None
 
 
 def list_images(data_dir):
-  """The image files under `data_dir`, sorted; raises if there are none."""
-  root = Path(data_dir)
-  if not root.is_dir():
+  """The image files under `data_dir` (any TensorFlow filesystem), sorted;
+  raises if there are none."""
+  root = _root(data_dir)
+  if not tf.io.gfile.isdir(root):
     raise FileNotFoundError(f'{root} is not a directory; expected {_EXPECTED}')
-  paths = sorted(filter(_is_image, root.rglob('*')))
+  paths = sorted(_walk_images(root))
   if not paths:
     raise FileNotFoundError(f'{root} holds no image files; expected '
                             f'{_EXPECTED}')
@@ -49,14 +61,15 @@ def list_images(data_dir):
 def _in_validation(path, root):
   # A hash of the name rather than a random draw, so that adding or removing
   # files never moves the others between splits.
-  name = path.relative_to(root).as_posix().encode()
+  name = path[len(root):].lstrip('/').replace(os.sep, '/').encode()
   return zlib.crc32(name) % 100 < VALIDATION_PERCENT
 
 
 def _decode(path):
   """The image in `path` as RGB uint8 [H, W, 3]; grayscale etc. converted."""
   try:
-    with Image.open(path) as image:
+    path = os.fsdecode(path)
+    with Image.open(io.BytesIO(storage.read_bytes(path))) as image:
       return np.asarray(image.convert('RGB'))
   except Exception as e:  # Bad files raise anything from OSError to SyntaxError.
     raise ValueError(f'cannot decode image {os.fsdecode(path)}: '
@@ -94,7 +107,7 @@ def load_folder(data_dir, split, short_side, size, strict=False, seed=None):
   `strict`, the first one raises ValueError (which costs a decoding pass over
   the split up front).
   """
-  root = Path(data_dir)
+  root = _root(data_dir)
   validation = split == 'validation'
   paths = [p for p in list_images(root) if _in_validation(p, root) == validation]
   if not paths:
@@ -103,7 +116,7 @@ def load_folder(data_dir, split, short_side, size, strict=False, seed=None):
   first_bad = next(_errors(paths), None) if strict else None
   if first_bad:
     raise first_bad[1]
-  images = tf.data.Dataset.from_tensor_slices([str(p) for p in paths]).map(
+  images = tf.data.Dataset.from_tensor_slices(paths).map(
       lambda path: tf.numpy_function(_decode_or_skip, [path], tf.uint8),
       num_parallel_calls=tf.data.AUTOTUNE)
   images = images.filter(lambda image: tf.size(image) > 0).map(

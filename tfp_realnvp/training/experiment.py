@@ -7,13 +7,14 @@ model_dir/logs/            TensorBoard: bits/dim, learning rate, samples
 model_dir/samples.png      samples of the trained model
 model_dir/lock.json        the lease of the training running there (lock.py)
 ```
+
+Paths are strings on any TensorFlow filesystem (local, gs://, ram://, ...).
 """
 
 import contextlib
 import dataclasses
 import functools
 import math
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -21,6 +22,7 @@ import tf_keras
 
 from tfp_realnvp import data
 from tfp_realnvp import latent
+from tfp_realnvp import storage
 from tfp_realnvp.training import callbacks
 from tfp_realnvp.training import images
 from tfp_realnvp.training import lock
@@ -52,8 +54,8 @@ class TrainResult:
   step: int
   nonfinite_steps: int
   checkpoint: str
-  logs: Path
-  samples: Path
+  logs: str
+  samples: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,9 +75,11 @@ def load_model(model_dir):
   """(model, config) of `model_dir`, with the latest checkpoint's weights."""
   config = presets.Config.load(model_dir)
   model = build_model(config)
-  latest = tf.train.latest_checkpoint(Path(model_dir) / CHECKPOINT_DIR)
+  model_dir = storage.check_filesystem(model_dir, 'model_dir')
+  checkpoints = storage.join(model_dir, CHECKPOINT_DIR)
+  latest = tf.train.latest_checkpoint(checkpoints)
   if latest is None:
-    raise FileNotFoundError(f'no checkpoint in {Path(model_dir) / CHECKPOINT_DIR}')
+    raise FileNotFoundError(f'no checkpoint in {checkpoints}')
   # The optimizer and counters in the checkpoint are not needed here.
   tf.train.Checkpoint(model=model).restore(latest).expect_partial()
   return model, config
@@ -84,7 +88,7 @@ def load_model(model_dir):
 def _run_config(model_dir, dataset, data_dir, seed, conditional,
                 hyperparameters):
   """The saved config of `model_dir` if any (resuming), else the preset's."""
-  if not (model_dir / presets.CONFIG_FILE).exists():
+  if not tf.io.gfile.exists(storage.join(model_dir, presets.CONFIG_FILE)):
     return presets.make_config(dataset, data_dir, seed or 0, conditional,
                                **hyperparameters)
   config = presets.Config.load(model_dir)
@@ -96,7 +100,7 @@ def _run_config(model_dir, dataset, data_dir, seed, conditional,
                      'model_dir')
   return dataclasses.replace(
       config.override(**hyperparameters),
-      data_dir=config.data_dir if data_dir is None else str(data_dir),
+      data_dir=config.data_dir if data_dir is None else storage.as_str(data_dir),
       seed=config.seed if seed is None else seed)
 
 
@@ -124,7 +128,8 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
 
   Args:
     dataset: one of `data.DATASET_NAMES`.
-    model_dir: where everything is written; default `runs/<dataset>`.
+    model_dir: where everything is written (any TensorFlow filesystem:
+      gs://bucket/run, ...); default `runs/<dataset>`.
     data_dir, download: passed to `data.load`.
     seed: for shuffling, dequantization noise and samples; default: the saved
       one, or 0.
@@ -147,28 +152,32 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
   Returns:
     A `TrainResult`.
   """
-  model_dir = Path(model_dir or Path('runs') / dataset)
+  model_dir = storage.check_filesystem(
+      model_dir or storage.join('runs', dataset), 'model_dir')
   config = _run_config(model_dir, dataset, data_dir, seed, conditional,
                        hyperparameters)
   strategy = strategy or tf.distribute.get_strategy()
-  out_dir = strategies.write_dir(model_dir, strategy)  # model_dir on the chief
   with contextlib.ExitStack() as held:
     try:
-      out_dir.mkdir(parents=True, exist_ok=True)
+      # model_dir on the chief, a scratch directory in it on other workers.
+      out_dir = strategies.write_dir(model_dir, strategy)
       # One training per model_dir: a second one fails here (LockHeld),
       # having changed nothing.
       held.enter_context(lock.hold(model_dir, strategy))
       config.save(out_dir)
     except (OSError, tf.errors.OpError) as e:
       raise OSError(f'model_dir {model_dir} is not writable: {e}') from e
-    return _train(model_dir, out_dir, config, strategy, dataset, download,
-                  steps_per_epoch, jit_compile, max_nonfinite, verbose,
-                  deterministic, strict_data)
+    try:
+      return _train(dataset, model_dir, out_dir, config, download,
+                    steps_per_epoch, jit_compile, max_nonfinite, verbose,
+                    deterministic, strict_data, strategy)
+    finally:
+      strategies.remove_write_dir(model_dir, out_dir)
 
 
-def _train(model_dir, out_dir, config, strategy, dataset, download,
-           steps_per_epoch, jit_compile, max_nonfinite, verbose,
-           deterministic, strict_data):
+def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
+           jit_compile, max_nonfinite, verbose, deterministic, strict_data,
+           strategy):
   """`train`, with `model_dir`'s lease held and its config saved."""
   if deterministic:
     tf_keras.utils.set_random_seed(config.seed)
@@ -180,10 +189,11 @@ def _train(model_dir, out_dir, config, strategy, dataset, download,
   epoch = tf.Variable(0, trainable=False, dtype=tf.int64, name='epoch')
   checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer,
                                    epoch=epoch, step=model.optimizer.iterations)
-  manager = tf.train.CheckpointManager(checkpoint, out_dir / CHECKPOINT_DIR,
+  manager = tf.train.CheckpointManager(checkpoint,
+                                       storage.join(out_dir, CHECKPOINT_DIR),
                                        max_to_keep=3)
   # Every worker resumes from the chief's checkpoint (None: a fresh start).
-  latest = tf.train.latest_checkpoint(model_dir / CHECKPOINT_DIR)
+  latest = tf.train.latest_checkpoint(storage.join(model_dir, CHECKPOINT_DIR))
   try:
     checkpoint.restore(latest)
   except (tf.errors.OpError, IndexError, ValueError) as e:
@@ -225,7 +235,7 @@ def _train(model_dir, out_dir, config, strategy, dataset, download,
   # recreated; fit still stops after its epochs.
   train_batches = train_batches.repeat()
 
-  log_dir = out_dir / LOG_DIR
+  log_dir = storage.join(out_dir, LOG_DIR)
   checkpointing = callbacks.Checkpointing(manager, epoch, max_nonfinite)
   model.fit(
       train_batches, validation_data=validation_batches,
@@ -236,7 +246,7 @@ def _train(model_dir, out_dir, config, strategy, dataset, download,
           checkpointing,
           tf_keras.callbacks.TensorBoard(log_dir, write_graph=False),
           # Beside the TensorBoard callback's training scalars.
-          callbacks.EpochSummary(log_dir / 'train', NUM_SAMPLES,
+          callbacks.EpochSummary(storage.join(log_dir, 'train'), NUM_SAMPLES,
                                  SAMPLE_TEMPERATURE, config.seed),
       ])
   if checkpointing.stop_message:
@@ -244,7 +254,7 @@ def _train(model_dir, out_dir, config, strategy, dataset, download,
 
   validation = model.evaluate(validation_batches, verbose=0, return_dict=True)
   samples = images.write_png(
-      out_dir / SAMPLES,
+      storage.join(out_dir, SAMPLES),
       model.sample_images(NUM_SAMPLES, SAMPLE_TEMPERATURE, config.seed))
   return TrainResult(
       bits_per_dim=validation['bits_per_dim'], epoch=int(epoch),

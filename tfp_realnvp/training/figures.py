@@ -1,11 +1,10 @@
 """Figures of a trained model's latent space, as PNG grids."""
 
-from pathlib import Path
-
 import tensorflow as tf
 
 from tfp_realnvp import data
 from tfp_realnvp import latent
+from tfp_realnvp import storage
 from tfp_realnvp.training import experiment
 from tfp_realnvp.training import images
 
@@ -38,7 +37,6 @@ def latent_figures(model_dir, out_dir, size=8, temperatures=(0.5, 0.7, 1.),
   if x.shape[0] < 4:
     raise ValueError(f'the manifold needs 4 validation images; got '
                      f'{x.shape[0]}')
-  out_dir = Path(out_dir)
 
   z = latent.encode(dist, x[:4])
   grid_z = tf.reshape(latent.manifold(*tf.unstack(z), size=size),
@@ -48,10 +46,11 @@ def latent_figures(model_dir, out_dir, size=8, temperatures=(0.5, 0.7, 1.),
   kept = [latent.resample_scales(dist, x, keep, 0.7, seed)
           for keep in range(scales + 1)]
   hot = [latent.sample(dist, size, t, seed) for t in temperatures]
+  out = lambda name: storage.join(out_dir, name)
   return [
-      images.write_png(out_dir / 'manifold.png', manifold, columns=size),
-      images.write_png(out_dir / 'scales.png', tf.concat(kept, 0),
+      images.write_png(out('manifold.png'), manifold, columns=size),
+      images.write_png(out('scales.png'), tf.concat(kept, 0),
                        columns=x.shape[0]),
-      images.write_png(out_dir / 'temperature.png', tf.concat(hot, 0),
+      images.write_png(out('temperature.png'), tf.concat(hot, 0),
                        columns=size),
   ]

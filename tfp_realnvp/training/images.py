@@ -1,11 +1,13 @@
 """Grids of images as PNG files."""
 
 import math
-from pathlib import Path
+import os
+import posixpath
 
 import tensorflow as tf
 
 from tfp_realnvp import latent
+from tfp_realnvp import storage
 
 __all__ = ['grid', 'encode_png', 'write_png']
 
@@ -34,8 +36,12 @@ def encode_png(images, columns=None):
 
 
 def write_png(path, images, columns=None):
-  """Writes `grid(images, columns)` to `path` as PNG; returns the path."""
-  path = Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  path.write_bytes(encode_png(images, columns))
+  """Writes `grid(images, columns)` to `path` (a string, any TensorFlow
+  filesystem) as PNG; returns the path."""
+  path = storage.check_filesystem(path, 'PNG file')
+  parent = (posixpath if storage.scheme(path) else os.path).dirname(path)
+  if parent:
+    tf.io.gfile.makedirs(parent)
+  with tf.io.gfile.GFile(path, 'wb') as f:
+    f.write(encode_png(images, columns))
   return path

@@ -29,6 +29,8 @@ import uuid
 
 import tensorflow as tf
 
+from tfp_realnvp import storage
+
 __all__ = ['LOCK_FILE', 'LEASE_SECONDS', 'LockHeld', 'Lease', 'hold']
 
 LOCK_FILE = 'lock.json'
@@ -40,7 +42,7 @@ class LockHeld(RuntimeError):
 
 
 def _path(model_dir):
-  return os.path.join(str(model_dir), LOCK_FILE)
+  return storage.join(str(model_dir), LOCK_FILE)
 
 
 def _read(path):

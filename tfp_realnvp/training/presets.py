@@ -8,13 +8,14 @@ overridden by name: an `Architecture` field, a `Training` field, or
 
 import dataclasses
 import json
-import os
-from pathlib import Path
 import types
 from typing import Any, Mapping
 
+import tensorflow as tf
+
 from tfp_realnvp import config as config_lib
 from tfp_realnvp import data
+from tfp_realnvp import storage
 from tfp_realnvp.training import optimizers
 from tfp_realnvp.training import strategies
 
@@ -136,21 +137,20 @@ class Config:
     return self.architecture.num_classes is not None
 
   def save(self, model_dir):
-    """Writes `model_dir/config.json` atomically (no half-written file)."""
-    path = Path(model_dir) / CONFIG_FILE
-    tmp = path.with_suffix('.json.tmp')
+    """Writes `model_dir/config.json` atomically (no half-written file), on
+    any TensorFlow filesystem."""
     values = {**dataclasses.asdict(self),
               'architecture': self.architecture.to_dict()}
-    tmp.write_text(json.dumps(values, indent=2) + '\n')
-    os.replace(tmp, path)
+    storage.write_atomic(storage.join(model_dir, CONFIG_FILE),
+                         json.dumps(values, indent=2) + '\n')
 
   @classmethod
   def load(cls, model_dir):
-    path = Path(model_dir) / CONFIG_FILE
-    if not path.is_file():
+    path = storage.join(model_dir, CONFIG_FILE)
+    if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path):
       raise FileNotFoundError(f'{path} does not exist: {model_dir} is not a '
                               'model directory written by bin/train')
-    values = json.loads(path.read_text())
+    values = json.loads(storage.read_bytes(path))
     if 'architecture' not in values:
       raise ValueError(f'{path} was written by an older bin/train, before '
                        'the architecture was saved as one object; train '
@@ -203,5 +203,5 @@ def make_config(dataset, data_dir=None, seed=0, conditional=False,
           num_classes=NUM_CLASSES[dataset] if conditional else None,
           **architecture),
       dataclasses.replace(preset.training, **training),
-      data_dir=None if data_dir is None else str(data_dir),
+      data_dir=storage.as_str(data_dir),
       seed=seed)

@@ -5,19 +5,18 @@
 batch's and keeps the replicas in step.
 """
 
-import atexit
-from pathlib import Path
-import shutil
-import tempfile
-
 import tensorflow as tf
 
-__all__ = ['STRATEGIES', 'PRECISIONS', 'make', 'write_dir']
+from tfp_realnvp import storage
+
+__all__ = ['STRATEGIES', 'PRECISIONS', 'make', 'write_dir',
+           'remove_write_dir']
 
 STRATEGIES = ('default', 'mirrored', 'multi_worker', 'tpu')
 # `Architecture.network_dtype` of the coupling networks, by the name the
 # programs take; log-dets and the loss stay float32. DistributionModel adds
 # loss scaling to float16.
+SCRATCH_PREFIX = 'workertemp_'  # + task id: a non-chief worker's write_dir
 PRECISIONS = {'fp32': None, 'bf16': 'mixed_bfloat16', 'fp16': 'mixed_float16'}
 
 
@@ -48,15 +47,27 @@ def make(name='default', collective_timeout=None):
 
 
 def write_dir(model_dir, strategy):
-  """Where this worker writes checkpoints, logs and samples.
+  """Where this worker writes checkpoints, logs and samples; created.
 
   `model_dir` on the chief. The other workers of a MultiWorkerMirroredStrategy
   must still save (saving reads the variables, which takes every worker), so
-  they write to a temporary directory, removed at exit, as in TensorFlow's
-  multi-worker Keras tutorial.
+  each writes to its own scratch directory `model_dir/workertemp_<task id>`,
+  on the same filesystem (a gs:// model_dir works for every worker), as in
+  TensorFlow's multi-worker Keras guide; `remove_write_dir` deletes it. A
+  scratch directory left by a killed worker is emptied first.
   """
+  model_dir = storage.as_str(model_dir)
   if strategy.extended.should_checkpoint:
-    return Path(model_dir)
-  path = tempfile.mkdtemp(prefix='tfp_realnvp_worker_')
-  atexit.register(shutil.rmtree, path, ignore_errors=True)
-  return Path(path)
+    tf.io.gfile.makedirs(model_dir)
+    return model_dir
+  path = storage.join(model_dir,
+                      f'{SCRATCH_PREFIX}{strategy.cluster_resolver.task_id}')
+  storage.remove(path)
+  tf.io.gfile.makedirs(path)
+  return path
+
+
+def remove_write_dir(model_dir, write_dir_path):
+  """Deletes a worker's scratch `write_dir`; the chief's model_dir stays."""
+  if storage.as_str(write_dir_path) != storage.as_str(model_dir):
+    storage.remove(write_dir_path)

@@ -1,0 +1,140 @@
+"""Paths and files on any TensorFlow filesystem: local, gs://, ram://, ...
+
+Every file the project reads or writes goes through `tf.io.gfile`, and a
+path is a string: `pathlib.Path('gs://bucket/run')` is the local
+`gs:/bucket/run`. `ram://` (in memory, one process) stands in for remote
+schemes in the tests.
+"""
+
+import os
+import posixpath
+import re
+import uuid
+
+import tensorflow as tf
+
+__all__ = ['scheme', 'join', 'as_str', 'check_filesystem', 'check_local',
+           'write_atomic', 'read_bytes', 'publish_dir', 'remove']
+
+_SCHEME = re.compile(r'^([a-zA-Z][a-zA-Z0-9+.-]*)://')
+
+
+def scheme(path):
+  """'gs' of 'gs://bucket/run'; None for a local path."""
+  match = _SCHEME.match(os.fspath(path)) if path is not None else None
+  return match[1] if match else None
+
+
+def as_str(path):
+  """`path` as a string (os.PathLike included); None stays None.
+
+  A `pathlib.Path` of a `scheme://` string has lost a slash ('gs:/bucket');
+  that raises ValueError rather than write to a local folder 'gs:'.
+  """
+  if path is None:
+    return None
+  text = os.fspath(path)
+  if not isinstance(path, str) and re.match(r'^[a-zA-Z][a-zA-Z0-9+.-]*:/[^/]',
+                                            text):
+    raise ValueError(f'{text!r} looks like a {text.split(":")[0]}:// URL '
+                     'turned into a local path; pass the string')
+  return text
+
+
+def join(path, *parts):
+  """`path/part/...`; a `scheme://` path keeps its '//'."""
+  path = as_str(path)
+  if scheme(path):
+    return posixpath.join(path, *parts)
+  return os.path.join(path, *parts)
+
+
+def check_filesystem(path, what='path'):
+  """`path` as a string; ValueError if TensorFlow has no filesystem for its
+  scheme (a plugin may be missing: tensorflow-io for s3://, hdfs://, ...)."""
+  path = as_str(path)
+  name = scheme(path)
+  if name:
+    try:
+      tf.io.gfile.exists(path)
+    except tf.errors.UnimplementedError as e:
+      raise ValueError(
+          f'{what} {path}: TensorFlow has no filesystem for the scheme '
+          f'{name}:// (gs:// and ram:// are built in; others need a plugin '
+          'such as tensorflow-io, imported before use)') from e
+  return path
+
+
+def check_local(path, what, library):
+  """`path` as a string; ValueError naming `library` if it is a URL."""
+  path = as_str(path)
+  name = scheme(path)
+  if name:
+    raise ValueError(f'{what} {path}: {library} cannot read {name}:// paths; '
+                     'copy the data to a local path first')
+  return path
+
+
+def read_bytes(path):
+  with tf.io.gfile.GFile(path, 'rb') as f:
+    return f.read()
+
+
+def write_atomic(path, content):
+  """Writes `content` (bytes or str) to `path`: no reader sees half a file.
+
+  Written to a temporary name beside it, then renamed over `path` (on object
+  stores the copy appears whole, as every object does).
+  """
+  path = as_str(path)
+  tmp = f'{path}.tmp-{uuid.uuid4().hex}'
+  try:
+    with tf.io.gfile.GFile(tmp, 'wb') as f:
+      f.write(content.encode() if isinstance(content, str) else content)
+    tf.io.gfile.rename(tmp, path, overwrite=True)
+  finally:
+    remove(tmp)
+  return path
+
+
+def remove(path):
+  """Deletes the file or directory tree `path`, if there is one."""
+  if not tf.io.gfile.exists(path):
+    return
+  if not tf.io.gfile.isdir(path):
+    tf.io.gfile.remove(path)
+    return
+  try:
+    tf.io.gfile.rmtree(path)
+  except tf.errors.NotFoundError:
+    # ram:// lists a directory that only its files imply, but cannot
+    # delete it: the files go, and the directory with them.
+    for root, _, names in list(tf.io.gfile.walk(path)):
+      for name in names:
+        tf.io.gfile.remove(join(root, name))
+
+
+def publish_dir(src, dst, last):
+  """Moves the directory `src` to `dst`, the file `src/last` arriving last.
+
+  Locally one atomic rename. On other filesystems a directory rename copies
+  file by file (object stores have no directories), so `dst` may show up
+  partial: the files are copied with `last` at the end, and readers wait for
+  `dst/last` (a SavedModel cannot load without its saved_model.pb).
+  """
+  if not scheme(src) and not scheme(dst):
+    tf.io.gfile.rename(src, dst)
+    return dst
+  files = []
+  for root, _, names in tf.io.gfile.walk(src):
+    files += [posixpath.join(root, name) for name in names]
+  marker = join(src, last)
+  if marker not in files:
+    raise FileNotFoundError(f'{marker} was not written')
+  files.remove(marker)
+  for path in [*sorted(files), marker]:
+    target = dst + path[len(src):]
+    tf.io.gfile.makedirs(posixpath.dirname(target))
+    tf.io.gfile.copy(path, target, overwrite=True)
+  tf.io.gfile.rmtree(src)
+  return dst
