@@ -20,6 +20,7 @@ import importlib.util
 import json
 import multiprocessing
 import operator
+import os
 import re
 import subprocess
 import sys
@@ -364,8 +365,9 @@ def run_reference(name, seconds, batch_size=None, image_size=None,
   config = _config(name, image_size)
   architecture = config.architecture
   command = [
-      sys.executable, str(pathlib.Path(__file__).with_name(
-          'torch_reference.py')),
+      sys.executable,
+      os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                   'torch_reference.py'),
       '--image_shape=' + ','.join(map(str, architecture.event_shape)),
       f'--num_scales={architecture.num_scales}',
       f'--num_blocks={architecture.num_res_blocks}',
