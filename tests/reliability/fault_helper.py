@@ -71,7 +71,7 @@ def main():
     tf.train.Checkpoint._write = failing_write
   else:
     raise ValueError(f'unknown moment {when}')
-  train = Path(__file__).resolve().parents[2] / 'bin' / 'train.py'
+  train = Path(__file__).absolute().parents[2] / 'bin' / 'train.py'
   sys.argv = [str(train), *flags]
   runpy.run_path(str(train), run_name='__main__')
 
