@@ -285,7 +285,10 @@ def check(rules, root):
                         f'deps of {rule.label}')
     if rule.label in missing:
       continue  # its deps are checked once its srcs are right
-    macro_dep = MACRO_DEPS.get(rule.strings.get('generator_function'))
+    macro = rule.strings.get('generator_function')
+    if macro == 'py_module_program':
+      continue  # its one source is generated: `python -m` of its dep
+    macro_dep = MACRO_DEPS.get(macro)
     for dep in sorted(deps - set(needed) - {macro_dep}):
       problems.append(f'{rule.label}: nothing in its srcs imports {dep}: '
                       'remove it from deps (a file it only reads or runs '

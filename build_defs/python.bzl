@@ -29,13 +29,13 @@ def pypi_package(name, distribution):
         visibility = ["//visibility:public"],
     )
 
-def _main_file(name, runner, src):
-    """A generated <name>_main.py: build_defs/<runner>.py runs `src`."""
+def _main_file(name, runner, src, function = "main"):
+    """A generated <name>_main.py: build_defs/<runner>.py's `function` runs `src`."""
     main = name + "_main.py"
-    line = "from build_defs import %s; %s.main('%s/%s')" % (
+    line = "from build_defs import %s; %s.%s('%s')" % (
         runner,
         runner,
-        native.package_name(),
+        function,
         src,
     )
     native.genrule(
@@ -53,10 +53,25 @@ def py_program(name, deps = [], **kwargs):
     paths in flags are the caller's) with bin/_env's TensorFlow settings.
     """
     src = name + ".py"
-    main = _main_file(name, "run_program", src)
+    main = _main_file(name, "run_program", native.package_name() + "/" + src)
     py_binary(
         name = name,
         srcs = [src, main],
+        main = main,
+        deps = deps + ["//build_defs:run_program"],
+        **kwargs
+    )
+
+def py_module_program(name, module, deps = [], **kwargs):
+    """The program `python -m <module>`, for `bazel run //<package>:<name>`.
+
+    As py_program, for a program that lives in a package (tfp_realnvp.programs)
+    rather than beside its BUILD file; `deps` holds its py_library.
+    """
+    main = _main_file(name, "run_program", module, "main_module")
+    py_binary(
+        name = name,
+        srcs = [main],
         main = main,
         deps = deps + ["//build_defs:run_program"],
         **kwargs
@@ -73,7 +88,7 @@ def pytest_test(name, size, deps = [], data = [], **kwargs):
     set skips it); in other files, the fast set deselects the marked tests.
     """
     src = name + ".py"
-    main = _main_file(name, "run_pytest", src)
+    main = _main_file(name, "run_pytest", native.package_name() + "/" + src)
     py_test(
         name = name,
         srcs = [src, main],

@@ -8,9 +8,11 @@ import sys
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# Plotting, image files and datasets belong to the programs and to
-# tfp_realnvp.data (and training), never to `import tfp_realnvp`.
-PROGRAM_ONLY = ('matplotlib', 'PIL', 'tensorflow_datasets')
+# Plotting, image files, datasets, LMDB and TensorBoard belong to the
+# extras (pyproject.toml: data, lmdb, programs, plots), never to the core
+# library that `pip install tfp_realnvp` gives.
+PROGRAM_ONLY = ('matplotlib', 'PIL', 'tensorflow_datasets', 'lmdb',
+                'tensorboard')
 
 # Runs in a fresh process that cannot import PROGRAM_ONLY. They are blocked,
 # not just looked for in sys.modules: TensorFlow's own import loads Keras 3,
@@ -41,6 +43,8 @@ print(sorted(m for m in sys.modules if m.partition('.')[0] in BLOCKED))
 
 @pytest.mark.parametrize('module', [
     'tfp_realnvp',
+    'tfp_realnvp.latent',
+    'tfp_realnvp.export',
     'joint_distribution',  # The probabilistic-programming example.
 ])
 def test_module_imports_and_runs_without_plotting_images_or_datasets(module):

@@ -30,14 +30,14 @@ pytestmark = pytest.mark.slow
 
 
 def run_main(program, *args):
-  """Runs bin/<program>.py's `main` here with `args` as its command line.
+  """Runs bin/<program>'s `main` here with `args` as its command line.
 
   Each program defines its flags on import; they are removed afterwards, so
   the next program can define flags of the same names.
   """
   before = set(flags.FLAGS)
   spec = importlib.util.spec_from_file_location(
-      f'bin_{program}', ROOT / 'bin' / f'{program}.py')
+      f'program_{program}', ROOT / 'tfp_realnvp' / 'programs' / f'{program}.py')
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   try:

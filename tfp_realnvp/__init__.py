@@ -1,5 +1,11 @@
 """Real NVP (Dinh, Sohl-Dickstein, Bengio, ICLR 2017) for TensorFlow Probability."""
 
+__version__ = '0.2.0'
+
+from tfp_realnvp import _versions
+
+_versions.check_tf_keras()
+
 from tfp_realnvp import bijectors
 from tfp_realnvp import networks
 from tfp_realnvp.config import Architecture

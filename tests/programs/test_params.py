@@ -1,4 +1,4 @@
-"""bin/params: our models' parameter counts are the authors' code's."""
+"""bin/params (tfp_realnvp/programs/params.py): our models' parameter counts are the authors' code's."""
 
 import os
 import subprocess
@@ -10,11 +10,10 @@ import pytest
 from tfp_realnvp import config
 from tfp_realnvp import distributions
 
+from tfp_realnvp.programs import params
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, 'bin'))
-
-import params  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def test_the_authors_count_of_cifar10_is_their_built_encoders():

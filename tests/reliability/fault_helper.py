@@ -14,7 +14,6 @@ or a fault:
 """
 
 import os
-from pathlib import Path
 import runpy
 import signal
 import sys
@@ -71,9 +70,9 @@ def main():
     tf.train.Checkpoint._write = failing_write
   else:
     raise ValueError(f'unknown moment {when}')
-  train = Path(__file__).absolute().parents[2] / 'bin' / 'train.py'
-  sys.argv = [str(train), *flags]
-  runpy.run_path(str(train), run_name='__main__')
+  sys.argv = ['train', *flags]
+  runpy.run_module('tfp_realnvp.programs.train', run_name='__main__',
+                   alter_sys=True)
 
 
 if __name__ == '__main__':

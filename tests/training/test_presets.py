@@ -2,15 +2,14 @@
 
 import dataclasses
 import json
-from pathlib import Path
-
 import pytest
 
 from tfp_realnvp import config as config_lib
 from tfp_realnvp import data
+from tfp_realnvp.data import arrays
 from tfp_realnvp.training import presets
 
-NPZ = Path(__file__).absolute().parents[2] / 'testdata' / 'mnist_train4500.npz'
+NPZ = str(arrays.EMBEDDED_MNIST)
 
 
 @pytest.mark.parametrize('name', data.DATASET_NAMES)

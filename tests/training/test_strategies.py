@@ -106,7 +106,7 @@ def start_workers(tmp_path, model_dir, epochs):
     tf_config = {'cluster': {'worker': workers},
                  'task': {'type': 'worker', 'index': index}}
     processes.append(subprocess.Popen(
-        [sys.executable, ROOT / 'bin' / 'train.py', '--strategy=multi_worker',
+        [sys.executable, '-m', 'tfp_realnvp.programs.train', '--strategy=multi_worker',
          '--dataset=npz', f'--data_dir={tmp_path / "tiny.npz"}',
          f'--model_dir={model_dir}', f'--epochs={epochs}',
          '--collective_timeout=30', *TINY],

@@ -1,7 +1,7 @@
 """Images held in .npz files: the embedded MNIST subset and users' own files."""
 
+from importlib import resources
 import io
-import os
 import zipfile
 
 import numpy as np
@@ -9,13 +9,10 @@ import tensorflow as tf
 
 from tfp_realnvp import storage
 
-# Real MNIST digits shipped with the repository, so the package trains and
-# tests offline. The package is used from its checkout, hence three levels
-# up; under Bazel from its runfiles tree, where testdata/ is beside it too
-# (the files there are symlinks, so the path is not resolved).
-EMBEDDED_MNIST = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
-        __file__)))), 'testdata', 'mnist_train4500.npz')
+# Real MNIST digits shipped inside the package (package data; its README
+# beside it says where they came from), so a checkout, an installed wheel and
+# Bazel's runfiles all train and test offline.
+EMBEDDED_MNIST = resources.files(__package__).joinpath('mnist_train4500.npz')
 EMBEDDED_MNIST_VALIDATION = 500
 # Fixed for good: changing it would move images between train and validation.
 _SPLIT_SEED = 0
@@ -74,3 +71,11 @@ def load_npz(path, split, with_labels=False, num_validation=None):
     return tf.data.Dataset.from_tensor_slices(
         (images[index], labels[index].astype(np.int64)))
   return tf.data.Dataset.from_tensor_slices(images[index])
+
+
+def load_embedded_mnist(split, with_labels=False):
+  """`load_npz` of the embedded MNIST subset: 4,000 train, 500 validation."""
+  # A real file for tf.io.gfile, even if the package were imported from a zip.
+  with resources.as_file(EMBEDDED_MNIST) as path:
+    return load_npz(str(path), split, with_labels,
+                    num_validation=EMBEDDED_MNIST_VALIDATION)

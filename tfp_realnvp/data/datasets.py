@@ -95,8 +95,7 @@ def load(name, split, data_dir=None, download=False, image_size=None,
   if name == 'npz':
     return arrays.load_npz(_required_path(name, data_dir), split, with_labels)
   if name == 'mnist' and data_dir is None:
-    return arrays.load_npz(arrays.EMBEDDED_MNIST, split, with_labels,
-                           num_validation=arrays.EMBEDDED_MNIST_VALIDATION)
+    return arrays.load_embedded_mnist(split, with_labels)
   size = image_shape(name, image_size=image_size)[0]
   if name == 'folder':
     return folder.load_folder(_required_path(name, data_dir), split,

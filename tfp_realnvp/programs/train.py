@@ -95,5 +95,10 @@ def main(argv):
   print(f'samples: {result.samples}')
 
 
-if __name__ == '__main__':
+def run():
+  """The console script `tfp-realnvp-train`."""
   app.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -40,5 +40,10 @@ def main(argv):
         f'n={result.num_images}')
 
 
-if __name__ == '__main__':
+def run():
+  """The console script `tfp-realnvp-evaluate`."""
   app.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -39,5 +39,10 @@ def main(argv):
     print(f'wrote {path}')
 
 
-if __name__ == '__main__':
+def run():
+  """The console script `tfp-realnvp-latent-figures`."""
   app.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -69,5 +69,10 @@ def main(argv):
           f'{authors_parameter_count(a):,}', flush=True)
 
 
-if __name__ == '__main__':
+def run():
+  """The console script `tfp-realnvp-params`."""
   app.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -33,5 +33,10 @@ def main(argv):
   print(f'samples: {path}')
 
 
-if __name__ == '__main__':
+def run():
+  """The console script `tfp-realnvp-sample`."""
   app.run(main)
+
+
+if __name__ == '__main__':
+  run()
