@@ -1,0 +1,131 @@
+"""A wheel built from the checkout, installed in a fresh virtual environment,
+runs the default training and evaluation outside the checkout."""
+
+import os
+from pathlib import Path
+import re
+import shutil
+import site
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+import tfp_realnvp
+
+ROOT = Path(__file__).absolute().parents[1]
+TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
+        '--steps_per_epoch=2', '--batch_size=16', '--epochs=1']
+# Nothing of the checkout on the path: the installed package must suffice.
+ENV = {k: v for k, v in os.environ.items()
+       if k not in ('PYTHONPATH', 'VIRTUAL_ENV')} | {'TF_CPP_MIN_LOG_LEVEL': '2'}
+SCRIPTS = ('train', 'evaluate', 'sample', 'export', 'latent-figures', 'params')
+
+pytestmark = pytest.mark.slow
+
+
+def run(*command, cwd):
+  result = subprocess.run([str(c) for c in command], capture_output=True,
+                          text=True, cwd=cwd, env=ENV, timeout=600)
+  assert result.returncode == 0, (command, result.stderr[-3000:])
+  return result
+
+
+@pytest.fixture(scope='module')
+def wheel(tmp_path_factory):
+  """The wheel of a copy of the sources (a build in the checkout would leave
+  build/ and .egg-info there)."""
+  tmp = tmp_path_factory.mktemp('build')
+  source = tmp / 'source'
+  shutil.copytree(ROOT / 'tfp_realnvp', source / 'tfp_realnvp',
+                  ignore=shutil.ignore_patterns('__pycache__', 'BUILD'))
+  for name in ('pyproject.toml', 'README.md'):
+    shutil.copy(ROOT / name, source / name)
+  # The environment's setuptools (test extra): no download of build tools.
+  run(sys.executable, '-m', 'pip', 'wheel', '--no-deps',
+      '--no-build-isolation', '-q', '-w', tmp / 'dist', source, cwd=tmp)
+  wheel, = (tmp / 'dist').glob('tfp_realnvp-*.whl')
+  return wheel
+
+
+@pytest.fixture(scope='module')
+def venv(wheel, tmp_path_factory):
+  """A fresh virtual environment with the wheel and its `programs` extra.
+
+  The dependencies (TensorFlow and the rest, gigabytes) come from this
+  environment's site-packages through a .pth file instead of a download;
+  pip resolves the wheel's requirements against them, so a range that
+  excludes a version tested here fails the install.
+  """
+  venv = tmp_path_factory.mktemp('venv')
+  run(sys.executable, '-m', 'venv', venv, cwd=venv)
+  python = venv / 'bin' / 'python'
+  purelib = run(python, '-c', 'import sysconfig; print(sysconfig.get_path('
+                "'purelib'))", cwd=venv).stdout.strip()
+  (Path(purelib) / 'test_dependencies.pth').write_text(
+      '\n'.join(site.getsitepackages()) + '\n')
+  run(python, '-m', 'pip', 'install', '-q', '--no-index',
+      f'{wheel}[programs,lmdb]', cwd=venv)
+  return venv
+
+
+def test_wheel_holds_the_package_data_and_console_scripts(wheel):
+  with zipfile.ZipFile(wheel) as archive:
+    names = archive.namelist()
+    entry_points = archive.read(next(
+        n for n in names if n.endswith('entry_points.txt'))).decode()
+  assert 'tfp_realnvp/data/mnist_train4500.npz' in names
+  assert 'tfp_realnvp/data/EMBEDDED_MNIST.md' in names
+  assert not [n for n in names if n.startswith(('tests/', 'bin/'))]
+  for script in SCRIPTS:
+    module = script.replace('-', '_')
+    assert (f'tfp-realnvp-{script} = tfp_realnvp.programs.{module}:run'
+            in entry_points)
+  assert f'tfp_realnvp-{tfp_realnvp.__version__}-' in wheel.name
+
+
+def test_installed_package_is_the_wheels(venv, tmp_path):
+  out = run(venv / 'bin' / 'python', '-c',
+            'import tfp_realnvp; print(tfp_realnvp.__file__); '
+            'print(tfp_realnvp.__version__)', cwd=tmp_path).stdout.split()
+  assert Path(out[0]).is_relative_to(venv)
+  assert out[1] == tfp_realnvp.__version__
+
+
+@pytest.fixture(scope='module')
+def outside(venv, tmp_path_factory):
+  """A directory that is not the checkout, where tfp-realnvp-train ran the
+  default training (embedded MNIST), shortened."""
+  cwd = tmp_path_factory.mktemp('outside')
+  assert not cwd.is_relative_to(ROOT)
+  trained = run(venv / 'bin' / 'tfp-realnvp-train', *TINY, cwd=cwd)
+  assert re.search(r'validation bits/dim: \d+\.\d+', trained.stdout)
+  assert (cwd / 'runs' / 'mnist' / 'samples.png').is_file()
+  return cwd
+
+
+def test_python_m_evaluates_the_trained_model(venv, outside):
+  evaluated = run(venv / 'bin' / 'python', '-m',
+                  'tfp_realnvp.programs.evaluate', '--model_dir=runs/mnist',
+                  cwd=outside)
+  assert re.search(r'bits_per_dim=\S+ stderr=\S+ n=500$', evaluated.stdout)
+
+
+@pytest.mark.parametrize('script, args, wrote', [
+    ('sample', ['--out=grid.png', '--num=4'], 'grid.png'),
+    ('export', ['--export_dir=served'], 'served/1/saved_model.pb'),
+    ('latent-figures', ['--out_dir=figures', '--size=4'],
+     'figures/manifold.png'),
+])
+def test_console_scripts_run_outside_the_checkout(venv, outside, script, args,
+                                                  wrote):
+  run(venv / 'bin' / f'tfp-realnvp-{script}', '--model_dir=runs/mnist', *args,
+      cwd=outside)
+  assert (outside / wrote).is_file()
+
+
+def test_params_script_counts_a_preset(venv, tmp_path):
+  out = run(venv / 'bin' / 'tfp-realnvp-params', '--datasets=mnist',
+            cwd=tmp_path).stdout
+  assert re.search(r'^mnist \| 28x28x1 \|', out, re.M)
