@@ -161,3 +161,11 @@ def test_a_worker_trains_in_scratch_and_cleans_it_up(ram, monkeypatch):
   assert seen == [f'{model_dir}/workertemp_1']
   assert result.checkpoint.startswith(seen[0])
   assert tf.io.gfile.listdir(model_dir) == []
+
+
+def test_local_home_is_expanded_and_urls_are_kept():
+  # A shell leaves `--data_dir=~/data` unexpanded.
+  assert storage.as_str('~/data/x.npz') == os.path.expanduser('~/data/x.npz')
+  assert storage.join('~', 'runs') == os.path.join(os.path.expanduser('~'),
+                                                    'runs')
+  assert storage.as_str('ram://~/x') == 'ram://~/x'

@@ -28,7 +28,8 @@ def scheme(path):
 def as_str(path):
   """`path` as a string (os.PathLike included); None stays None.
 
-  A `pathlib.Path` of a `scheme://` string has lost a slash ('gs:/bucket');
+  A local `~/...` is expanded (a shell leaves `--flag=~/...` as it is). A
+  `pathlib.Path` of a `scheme://` string has lost a slash ('gs:/bucket');
   that raises ValueError rather than write to a local folder 'gs:'.
   """
   if path is None:
@@ -38,7 +39,7 @@ def as_str(path):
                                             text):
     raise ValueError(f'{text!r} looks like a {text.split(":")[0]}:// URL '
                      'turned into a local path; pass the string')
-  return text
+  return text if scheme(text) else os.path.expanduser(text)
 
 
 def join(path, *parts):

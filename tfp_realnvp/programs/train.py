@@ -19,7 +19,8 @@ flags.DEFINE_enum('dataset', 'mnist', data.DATASET_NAMES, 'Dataset to model.')
 flags.DEFINE_string('data_dir', None, 'tfds data directory, image folder or '
                     '.npz file; default: tfds default (embedded for mnist).')
 flags.DEFINE_string('model_dir', None, 'Where checkpoints, logs and samples '
-                    'go; default runs/<dataset>.')
+                    'go; default runs/<dataset> (runs/<dataset>_conditional '
+                    'with --conditional).')
 flags.DEFINE_bool('download', False, 'Let tfds download missing data.')
 # The hyperparameter flags carry the names of `training.HYPERPARAMETERS`
 # (Architecture and Training fields, precision); None keeps the preset's, or

@@ -129,7 +129,8 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
   Args:
     dataset: one of `data.DATASET_NAMES`.
     model_dir: where everything is written (any TensorFlow filesystem:
-      gs://bucket/run, ...); default `runs/<dataset>`.
+      gs://bucket/run, ...); default `runs/<dataset>`, or
+      `runs/<dataset>_conditional` for a conditional model.
     data_dir, download: passed to `data.load`.
     seed: for shuffling, dequantization noise and samples; default: the saved
       one, or 0.
@@ -152,8 +153,9 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
   Returns:
     A `TrainResult`.
   """
+  default_dir = f'{dataset}_conditional' if conditional else dataset
   model_dir = storage.check_filesystem(
-      model_dir or storage.join('runs', dataset), 'model_dir')
+      model_dir or storage.join('runs', default_dir), 'model_dir')
   config = _run_config(model_dir, dataset, data_dir, seed, conditional,
                        hyperparameters)
   strategy = strategy or tf.distribute.get_strategy()
