@@ -12,11 +12,13 @@ _LSUN = ('lsun_bedroom', 'lsun_tower', 'lsun_church_outdoor')
 DATASET_NAMES = ('mnist', 'cifar10', 'imagenet32', 'imagenet64', 'celeba',
                  *_LSUN, 'folder', 'npz')
 
-# name: (tfds name, the split serving as validation)
+# name: (tfds name, the split serving as validation). ImageNet is van den
+# Oord et al.'s (2016) downsampled ImageNet, the density-estimation set the
+# paper used (imagenet_resized is a classification set, resized otherwise).
 _TFDS = {
     'mnist': ('mnist', 'test'),
     'cifar10': ('cifar10', 'test'),
-    'imagenet32': ('imagenet_resized/32x32', 'validation'),
+    'imagenet32': ('downsampled_imagenet/32x32', 'validation'),
     'imagenet64': ('downsampled_imagenet/64x64', 'validation'),
     'celeba': ('celeb_a', 'validation'),
     'lsun_bedroom': ('lsun/bedroom', 'validation'),
@@ -151,7 +153,9 @@ def _load_tfds(name, split, data_dir, download, with_labels, seed, size,
   if name == 'celeba':
     return images.map(transforms.celeba_crop,
                       num_parallel_calls=tf.data.AUTOTUNE)
-  if name == 'imagenet64':  # Already 64x64 when prepared; this guarantees it.
+  if name in ('imagenet32', 'imagenet64'):
+    # Already square at `size` when prepared (tfds declares any size): this
+    # guarantees it.
     return transforms.resize_and_crop_images(images, size, size, False)
   if name in _LSUN:
     return transforms.resize_and_crop_images(
