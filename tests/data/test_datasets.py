@@ -121,9 +121,12 @@ def test_missing_tfds_data_fails_fast_naming_the_directory(name, tmp_path):
     (lambda: data.load('cifar10', 'all'), 'split'),
     (lambda: data.load('cifar10', 'train', with_labels=True), 'labels'),
     (lambda: data.load('celeba', 'train', image_size=32), 'image_size'),
+    (lambda: data.image_shape('folder', image_size=0), 'positive integer'),
+    (lambda: data.image_shape('npz', image_size='32'), 'positive integer'),
     (lambda: data.load('folder', 'train'), 'data_dir'),
     (lambda: data.image_shape('npz'), 'data_dir'),
-], ids=['name', 'split', 'all', 'labels', 'image_size', 'folder', 'npz'])
+], ids=['name', 'split', 'all', 'labels', 'image_size', 'image_size-zero',
+        'image_size-str', 'folder', 'npz'])
 def test_bad_arguments(call, match):
   with pytest.raises(ValueError, match=match):
     call()

@@ -35,14 +35,22 @@ _LSUN_SHORT_SIDE = 96
 _TFDS_SCHEMES = ('gs', 's3', 'az')
 _FLIPS = ('cifar10', 'celeba', *_LSUN, 'folder')
 _WITH_LABELS = ('mnist', 'npz')
+_SIZED = ('folder', 'npz')  # the datasets whose image_size can be set
 
 
 def _check_args(name, image_size=None):
   if name not in DATASET_NAMES:
     raise ValueError(f'unknown dataset {name!r}; expected one of '
                      f'{DATASET_NAMES}')
-  if image_size is not None and name != 'folder':
-    raise ValueError(f'image_size applies to the folder dataset, not {name!r}')
+  if image_size is None:
+    return
+  if name not in _SIZED:
+    raise ValueError(f'image_size applies to the datasets {_SIZED}, not '
+                     f'{name!r}')
+  if isinstance(image_size, bool) or not isinstance(image_size, int) or (
+      image_size < 1):
+    raise ValueError('image_size must be a positive integer, the side of the '
+                     f'square images; got {image_size!r}')
 
 
 def flips(name):
@@ -55,7 +63,8 @@ def image_shape(name, data_dir=None, image_size=None):
   """The (height, width, channels) of the images load() yields for `name`."""
   _check_args(name, image_size)
   if name == 'npz':
-    return tuple(arrays.read_npz(_required_path(name, data_dir))[0].shape[1:])
+    shape = arrays.read_npz(_required_path(name, data_dir))[0].shape[1:]
+    return tuple(shape) if image_size is None else (image_size,) * 2 + shape[2:]
   if name == 'folder':
     return (image_size or _SIZE,) * 2 + (3,)
   return _SHAPES.get(name, (_SIZE, _SIZE, 3))
@@ -80,7 +89,9 @@ def load(name, split, data_dir=None, download=False, image_size=None,
       embedded 4,500-digit subset), a directory of images for 'folder' and,
       instead of a tfds directory, for lsun_*, or the file for 'npz'.
     download: let tfds download and prepare missing data (needs network).
-    image_size: side of the square images of 'folder' (default 64).
+    image_size: side of the square images of 'folder' (default 64) and of
+      'npz' (default: the file's size), whose images are then resized to
+      this shorter side and cropped to a square (centrally, for 'npz').
     strict: for image folders, raise ValueError on the first bad file instead
       of skipping it.
     with_labels: yield (image, int64 label) pairs; 'mnist' and 'npz' only.
@@ -95,7 +106,9 @@ def load(name, split, data_dir=None, download=False, image_size=None,
   if with_labels and name not in _WITH_LABELS:
     raise ValueError(f'{name!r} has no labels; only {_WITH_LABELS} do')
   if name == 'npz':
-    return arrays.load_npz(_required_path(name, data_dir), split, with_labels)
+    examples = arrays.load_npz(_required_path(name, data_dir), split,
+                               with_labels)
+    return examples if image_size is None else _squared(examples, image_size)
   if name == 'mnist' and data_dir is None:
     return arrays.load_npz(arrays.EMBEDDED_MNIST, split, with_labels,
                            num_validation=arrays.EMBEDDED_MNIST_VALIDATION)
@@ -106,6 +119,16 @@ def load(name, split, data_dir=None, download=False, image_size=None,
                               seed=seed)
   return _load_tfds(name, split, data_dir, download, with_labels, seed, size,
                     strict)
+
+
+def _squared(examples, size):
+  """Images, or (image, label) pairs, with `size`-square central crops."""
+
+  def square(image, *label):
+    image = transforms.resize_and_crop(image, size, size)
+    return (image, *label) if label else image
+
+  return examples.map(square, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _not_prepared(name, builder):
