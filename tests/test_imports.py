@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Plotting, image files and datasets belong to the programs and to
 # tfp_realnvp.data (and training), never to `import tfp_realnvp`.
-PROGRAM_ONLY = ('matplotlib', 'PIL', 'tensorflow_datasets')
+PROGRAM_ONLY = ('matplotlib', 'PIL', 'tensorflow_datasets', 'lmdb')
 
 # Runs in a fresh process that cannot import PROGRAM_ONLY. They are blocked,
 # not just looked for in sys.modules: TensorFlow's own import loads Keras 3,

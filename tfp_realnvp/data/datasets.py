@@ -6,6 +6,7 @@ import tensorflow_datasets as tfds
 from tfp_realnvp import storage
 from tfp_realnvp.data import arrays
 from tfp_realnvp.data import folder
+from tfp_realnvp.data import lsun
 from tfp_realnvp.data import transforms
 
 _LSUN = ('lsun_bedroom', 'lsun_tower', 'lsun_church_outdoor')
@@ -86,14 +87,17 @@ def load(name, split, data_dir=None, download=False, image_size=None,
     split: 'train' or 'validation'; for 'npz' also 'all' (the whole file in
       order).
     data_dir: a tfds data directory (None: tfds's default; for 'mnist', the
-      embedded 4,500-digit subset), a directory of images for 'folder' and,
-      instead of a tfds directory, for lsun_*, or the file for 'npz'.
+      embedded 4,500-digit subset), a directory of images for 'folder', or
+      the file for 'npz'. For lsun_*, instead of a tfds directory: the
+      directory holding LSUN's `<category>_train_lmdb/` and
+      `<category>_val_lmdb/` (read first if there), or a directory of the
+      exported images.
     download: let tfds download and prepare missing data (needs network).
     image_size: side of the square images of 'folder' (default 64) and of
       'npz' (default: the file's size), whose images are then resized to
       this shorter side and cropped to a square (centrally, for 'npz').
-    strict: for image folders, raise ValueError on the first bad file instead
-      of skipping it.
+    strict: for image folders and LSUN LMDBs, raise ValueError on the first
+      bad file (value) instead of skipping it.
     with_labels: yield (image, int64 label) pairs; 'mnist' and 'npz' only.
     seed: for shuffling tfds files and random training crops (lsun_*,
       folder); None is nondeterministic.
@@ -117,8 +121,16 @@ def load(name, split, data_dir=None, download=False, image_size=None,
     return folder.load_folder(_required_path(name, data_dir), split,
                               short_side=size, size=size, strict=strict,
                               seed=seed)
+  if name in _LSUN and data_dir is not None and lsun.has_lmdb(
+      data_dir, _category(name)):
+    return lsun.load_lmdb(data_dir, _category(name), split, _LSUN_SHORT_SIDE,
+                          size, strict=strict, seed=seed)
   return _load_tfds(name, split, data_dir, download, with_labels, seed, size,
                     strict)
+
+
+def _category(lsun_name):
+  return lsun_name[len('lsun_'):]
 
 
 def _squared(examples, size):
@@ -138,9 +150,9 @@ def _not_prepared(name, builder):
              'a machine with network access, or copy a prepared tfds '
              f'directory there (<data_dir>/{tfds_name}/<version>/).')
   if name in _LSUN:
-    message += (' Or export the images of the official LSUN LMDB files to a '
-                'folder (.webp/.jpg/.png) and pass that folder as data_dir '
-                '(--data_dir).')
+    message += (' Or pass as data_dir (--data_dir) the directory of LSUN\'s '
+                f'official LMDB files: {lsun.layout(_category(name))}; or a '
+                'folder of their images exported (.webp/.jpg/.png).')
   return FileNotFoundError(message)
 
 
