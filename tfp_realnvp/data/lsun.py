@@ -63,16 +63,15 @@ def _decode_entry(entry, path):
 def lmdb_report(data_dir, category):
   """Decodes every image of both splits; tells which ones load_lmdb skips
   (keyed '<key> in <lmdb dir>')."""
-  report = folder.FolderReport(0, {})
+  num_images, skipped = 0, {}
   for split in _SPLITS:
     path = lmdb_dir(data_dir, category, split)
+    bad = {_name(entry[0], path): str(error) for entry, error in
+           folder.errors(_entries(path), lambda e: _decode_entry(e, path))}
     with _open(path) as env:
-      total = env.stat()['entries']
-    skipped = {_name(entry[0], path): str(error) for entry, error in
-               folder.errors(_entries(path), lambda e: _decode_entry(e, path))}
-    report = folder.FolderReport(report.num_images + total - len(skipped),
-                                 {**report.skipped, **skipped})
-  return report
+      num_images += env.stat()['entries'] - len(bad)
+    skipped.update(bad)
+  return folder.FolderReport(num_images, skipped)
 
 
 def load_lmdb(data_dir, category, split, short_side, size, strict=False,
