@@ -3,6 +3,7 @@ import pytest
 
 from tfp_realnvp import data
 from tfp_realnvp.data import arrays
+from tfp_realnvp.data import transforms
 
 
 def _images(dataset):
@@ -64,6 +65,22 @@ def test_npz_labels_follow_their_images(npz):
   label_of = {image.tobytes(): label
               for image, label in zip(stored['images'], stored['labels'])}
   for image, label in data.load('npz', 'train', npz, with_labels=True):
+    assert label_of[image.numpy().tobytes()] == label
+
+
+def test_npz_image_size_crops_squares_in_the_middle(npz):
+  stored = np.load(npz)
+  # 8x6 images, which two squeezes cannot halve, made 4x4.
+  assert data.image_shape('npz', npz, image_size=4) == (4, 4, 3)
+  everything = _images(data.load('npz', 'all', npz, image_size=4))
+  np.testing.assert_array_equal(everything, [
+      transforms.resize_and_crop(image, 4, 4) for image in stored['images']])
+  pairs = list(data.load('npz', 'train', npz, image_size=4, with_labels=True))
+  label_of = {image.tobytes(): label for image, label in
+              zip(everything, stored['labels'])}
+  assert len(pairs) == 45
+  for image, label in pairs:
+    assert image.shape == (4, 4, 3)
     assert label_of[image.numpy().tobytes()] == label
 
 

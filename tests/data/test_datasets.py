@@ -6,6 +6,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tfp_realnvp import data
+from tfp_realnvp.data import transforms
 
 TFDS_NAMES = [n for n in data.DATASET_NAMES if n not in ('folder', 'npz')]
 
@@ -57,6 +58,52 @@ def test_celeba_load_crops_the_face_box(tmp_path):
   assert (out[:32] == 0).numpy().all() and (out[32:] == 255).numpy().all()
 
 
+@pytest.mark.parametrize('name, side', [('imagenet32', 32),
+                                        ('imagenet64', 64)])
+@pytest.mark.parametrize('split', ['train', 'validation'])
+def test_imagenet_is_the_downsampled_density_estimation_set(name, side, split,
+                                                            tmp_path):
+  image = np.random.default_rng(0).integers(0, 256, [side + 8, side + 2, 3],
+                                            dtype=np.uint8)
+  requested = []
+
+  def as_dataset(self, split, **kwargs):
+    requested.append((self.name, self.builder_config.name, split))
+    return tf.data.Dataset.from_tensors({'image': image})
+
+  with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+    (out,) = data.load(name, split, tmp_path, download=True, seed=0)
+  assert requested == [('downsampled_imagenet', f'{side}x{side}', split)]
+  # Any other size is made square (both splits: a central crop).
+  np.testing.assert_array_equal(
+      out, transforms.resize_and_crop(image, side, side))
+
+
+@pytest.mark.parametrize('resolution', ['32x32', '64x64'])
+def test_downsampled_imagenet_builds_train_and_validation(resolution,
+                                                          tmp_path):
+  # Offline, the builder's info lists no splits until the data is prepared;
+  # its split generators tell which it makes, and from which archives.
+  builder = tfds.builder(f'downsampled_imagenet/{resolution}',
+                         data_dir=tmp_path)
+  urls = []
+
+  class Downloads:  # The part of tfds's download manager the builder uses.
+
+    def download(self, paths):
+      urls.extend(paths)
+      return [tmp_path / p.rsplit('/', 1)[-1] for p in paths]
+
+    def iter_archive(self, path):
+      return iter(())
+
+  splits = {g.name for g in builder._split_generators(Downloads())}
+  assert splits == {'train', 'validation'}
+  # van den Oord et al.'s files.
+  assert [u.rsplit('/', 2)[-2:] for u in urls] == [
+      ['small', f'train_{resolution}.tar'], ['small', f'valid_{resolution}.tar']]
+
+
 @pytest.mark.parametrize('name', TFDS_NAMES)
 def test_missing_tfds_data_fails_fast_naming_the_directory(name, tmp_path):
   start = time.monotonic()
@@ -74,9 +121,12 @@ def test_missing_tfds_data_fails_fast_naming_the_directory(name, tmp_path):
     (lambda: data.load('cifar10', 'all'), 'split'),
     (lambda: data.load('cifar10', 'train', with_labels=True), 'labels'),
     (lambda: data.load('celeba', 'train', image_size=32), 'image_size'),
+    (lambda: data.image_shape('folder', image_size=0), 'positive integer'),
+    (lambda: data.image_shape('npz', image_size='32'), 'positive integer'),
     (lambda: data.load('folder', 'train'), 'data_dir'),
     (lambda: data.image_shape('npz'), 'data_dir'),
-], ids=['name', 'split', 'all', 'labels', 'image_size', 'folder', 'npz'])
+], ids=['name', 'split', 'all', 'labels', 'image_size', 'image_size-zero',
+        'image_size-str', 'folder', 'npz'])
 def test_bad_arguments(call, match):
   with pytest.raises(ValueError, match=match):
     call()

@@ -86,6 +86,42 @@ def test_config_round_trips_through_model_dir(tmp_path):
       config.architecture)
 
 
+def test_image_size_is_saved_and_older_configs_load_without_it(tmp_path):
+  config = presets.make_config('folder', image_size=32)
+  assert config.image_size == 32
+  assert config.architecture.event_shape == (32, 32, 3)
+  config.save(tmp_path)
+  assert presets.Config.load(tmp_path) == config
+  # A config.json written before the field existed.
+  path = tmp_path / presets.CONFIG_FILE
+  saved = json.loads(path.read_text())
+  del saved['image_size']
+  path.write_text(json.dumps(saved))
+  assert presets.Config.load(tmp_path) == dataclasses.replace(
+      config, image_size=None)
+
+
+def test_folder_scales_follow_the_image_size():
+  # 40 = 5 * 8: the 64x64 preset's 5 scales could not halve it.
+  for size, scales in ((64, 5), (32, 4), (40, 4)):
+    a = presets.make_config('folder', image_size=size).architecture
+    assert a.event_shape == (size, size, 3) and a.num_scales == scales
+  assert presets.make_config('folder').architecture == (
+      presets.make_config('celeba').architecture)
+
+
+def test_override_keeps_the_image_size():
+  config = presets.make_config('folder', image_size=32)
+  assert config.override(image_size=32, epochs=2).image_size == 32
+  with pytest.raises(ValueError, match=r'image_size=48 .*image_size=32'):
+    config.override(image_size=48)
+  default = presets.make_config('folder')
+  # 64 is the default's size: the same images, no change.
+  assert default.override(image_size=64).image_size is None
+  with pytest.raises(ValueError, match=r'\(64x64 images\)'):
+    default.override(image_size=32)
+
+
 def test_loading_a_config_from_elsewhere_names_the_file(tmp_path):
   with pytest.raises(FileNotFoundError, match=str(tmp_path)):
     presets.Config.load(tmp_path)

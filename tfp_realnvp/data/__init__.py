@@ -6,4 +6,5 @@ from tfp_realnvp.data.datasets import image_shape
 from tfp_realnvp.data.datasets import load
 from tfp_realnvp.data.folder import folder_report
 from tfp_realnvp.data.folder import FolderReport
+from tfp_realnvp.data.lsun import lmdb_report
 from tfp_realnvp.data.pipeline import pipeline

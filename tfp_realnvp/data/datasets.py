@@ -6,17 +6,20 @@ import tensorflow_datasets as tfds
 from tfp_realnvp import storage
 from tfp_realnvp.data import arrays
 from tfp_realnvp.data import folder
+from tfp_realnvp.data import lsun
 from tfp_realnvp.data import transforms
 
 _LSUN = ('lsun_bedroom', 'lsun_tower', 'lsun_church_outdoor')
 DATASET_NAMES = ('mnist', 'cifar10', 'imagenet32', 'imagenet64', 'celeba',
                  *_LSUN, 'folder', 'npz')
 
-# name: (tfds name, the split serving as validation)
+# name: (tfds name, the split serving as validation). ImageNet is van den
+# Oord et al.'s (2016) downsampled ImageNet, the density-estimation set the
+# paper used (imagenet_resized is a classification set, resized otherwise).
 _TFDS = {
     'mnist': ('mnist', 'test'),
     'cifar10': ('cifar10', 'test'),
-    'imagenet32': ('imagenet_resized/32x32', 'validation'),
+    'imagenet32': ('downsampled_imagenet/32x32', 'validation'),
     'imagenet64': ('downsampled_imagenet/64x64', 'validation'),
     'celeba': ('celeb_a', 'validation'),
     'lsun_bedroom': ('lsun/bedroom', 'validation'),
@@ -33,14 +36,22 @@ _LSUN_SHORT_SIDE = 96
 _TFDS_SCHEMES = ('gs', 's3', 'az')
 _FLIPS = ('cifar10', 'celeba', *_LSUN, 'folder')
 _WITH_LABELS = ('mnist', 'npz')
+_SIZED = ('folder', 'npz')  # the datasets whose image_size can be set
 
 
 def _check_args(name, image_size=None):
   if name not in DATASET_NAMES:
     raise ValueError(f'unknown dataset {name!r}; expected one of '
                      f'{DATASET_NAMES}')
-  if image_size is not None and name != 'folder':
-    raise ValueError(f'image_size applies to the folder dataset, not {name!r}')
+  if image_size is None:
+    return
+  if name not in _SIZED:
+    raise ValueError(f'image_size applies to the datasets {_SIZED}, not '
+                     f'{name!r}')
+  if isinstance(image_size, bool) or not isinstance(image_size, int) or (
+      image_size < 1):
+    raise ValueError('image_size must be a positive integer, the side of the '
+                     f'square images; got {image_size!r}')
 
 
 def flips(name):
@@ -53,7 +64,8 @@ def image_shape(name, data_dir=None, image_size=None):
   """The (height, width, channels) of the images load() yields for `name`."""
   _check_args(name, image_size)
   if name == 'npz':
-    return tuple(arrays.read_npz(_required_path(name, data_dir))[0].shape[1:])
+    shape = arrays.read_npz(_required_path(name, data_dir))[0].shape[1:]
+    return tuple(shape) if image_size is None else (image_size,) * 2 + shape[2:]
   if name == 'folder':
     return (image_size or _SIZE,) * 2 + (3,)
   return _SHAPES.get(name, (_SIZE, _SIZE, 3))
@@ -75,12 +87,17 @@ def load(name, split, data_dir=None, download=False, image_size=None,
     split: 'train' or 'validation'; for 'npz' also 'all' (the whole file in
       order).
     data_dir: a tfds data directory (None: tfds's default; for 'mnist', the
-      embedded 4,500-digit subset), a directory of images for 'folder' and,
-      instead of a tfds directory, for lsun_*, or the file for 'npz'.
+      embedded 4,500-digit subset), a directory of images for 'folder', or
+      the file for 'npz'. For lsun_*, instead of a tfds directory: the
+      directory holding LSUN's `<category>_train_lmdb/` and
+      `<category>_val_lmdb/` (read first if there), or a directory of the
+      exported images.
     download: let tfds download and prepare missing data (needs network).
-    image_size: side of the square images of 'folder' (default 64).
-    strict: for image folders, raise ValueError on the first bad file instead
-      of skipping it.
+    image_size: side of the square images of 'folder' (default 64) and of
+      'npz' (default: the file's size), whose images are then resized to
+      this shorter side and cropped to a square (centrally, for 'npz').
+    strict: for image folders and LSUN LMDBs, raise ValueError on the first
+      bad file (value) instead of skipping it.
     with_labels: yield (image, int64 label) pairs; 'mnist' and 'npz' only.
     seed: for shuffling tfds files and random training crops (lsun_*,
       folder); None is nondeterministic.
@@ -93,7 +110,9 @@ def load(name, split, data_dir=None, download=False, image_size=None,
   if with_labels and name not in _WITH_LABELS:
     raise ValueError(f'{name!r} has no labels; only {_WITH_LABELS} do')
   if name == 'npz':
-    return arrays.load_npz(_required_path(name, data_dir), split, with_labels)
+    examples = arrays.load_npz(_required_path(name, data_dir), split,
+                               with_labels)
+    return examples if image_size is None else _squared(examples, image_size)
   if name == 'mnist' and data_dir is None:
     return arrays.load_embedded_mnist(split, with_labels)
   size = image_shape(name, image_size=image_size)[0]
@@ -101,8 +120,26 @@ def load(name, split, data_dir=None, download=False, image_size=None,
     return folder.load_folder(_required_path(name, data_dir), split,
                               short_side=size, size=size, strict=strict,
                               seed=seed)
+  if name in _LSUN and data_dir is not None and lsun.has_lmdb(
+      data_dir, _category(name)):
+    return lsun.load_lmdb(data_dir, _category(name), split, _LSUN_SHORT_SIDE,
+                          size, strict=strict, seed=seed)
   return _load_tfds(name, split, data_dir, download, with_labels, seed, size,
                     strict)
+
+
+def _category(lsun_name):
+  return lsun_name[len('lsun_'):]
+
+
+def _squared(examples, size):
+  """Images, or (image, label) pairs, with `size`-square central crops."""
+
+  def square(image, *label):
+    image = transforms.resize_and_crop(image, size, size)
+    return (image, *label) if label else image
+
+  return examples.map(square, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _not_prepared(name, builder):
@@ -112,9 +149,9 @@ def _not_prepared(name, builder):
              'a machine with network access, or copy a prepared tfds '
              f'directory there (<data_dir>/{tfds_name}/<version>/).')
   if name in _LSUN:
-    message += (' Or export the images of the official LSUN LMDB files to a '
-                'folder (.webp/.jpg/.png) and pass that folder as data_dir '
-                '(--data_dir).')
+    message += (' Or pass as data_dir (--data_dir) the directory of LSUN\'s '
+                f'official LMDB files: {lsun.layout(_category(name))}; or a '
+                'folder of their images exported (.webp/.jpg/.png).')
   return FileNotFoundError(message)
 
 
@@ -150,7 +187,9 @@ def _load_tfds(name, split, data_dir, download, with_labels, seed, size,
   if name == 'celeba':
     return images.map(transforms.celeba_crop,
                       num_parallel_calls=tf.data.AUTOTUNE)
-  if name == 'imagenet64':  # Already 64x64 when prepared; this guarantees it.
+  if name in ('imagenet32', 'imagenet64'):
+    # Already square at `size` when prepared (tfds declares any size): this
+    # guarantees it.
     return transforms.resize_and_crop_images(images, size, size, False)
   if name in _LSUN:
     return transforms.resize_and_crop_images(

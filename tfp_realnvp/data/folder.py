@@ -1,4 +1,6 @@
-"""Folders of image files: users' photos, or LSUN exported from its LMDBs."""
+"""Folders of image files: users' photos, or LSUN exported from its LMDBs.
+
+Also the decoding and bad-image skipping that lsun.py shares."""
 
 import dataclasses
 import io
@@ -21,8 +23,9 @@ _log = logging.getLogger(__name__)
 
 @dataclasses.dataclass(frozen=True)
 class FolderReport:
-  num_images: int  # files that decode
-  skipped: dict  # path -> why it cannot be decoded
+  """What an image folder (or an LSUN LMDB, `lsun.lmdb_report`) holds."""
+  num_images: int  # files (LMDB values) that decode
+  skipped: dict  # path (LMDB key and file) -> why it cannot be decoded
 
 
 def _root(data_dir):
@@ -65,39 +68,58 @@ def _in_validation(path, root):
   return zlib.crc32(name) % 100 < VALIDATION_PERCENT
 
 
-def _decode(path):
-  """The image in `path` as RGB uint8 [H, W, 3]; grayscale etc. converted."""
+def decode(content, name):
+  """The encoded image `content` as RGB uint8 [H, W, 3] (grayscale etc.
+  converted); ValueError naming `name` if it does not decode."""
   try:
-    path = os.fsdecode(path)
-    with Image.open(io.BytesIO(storage.read_bytes(path))) as image:
+    with Image.open(io.BytesIO(content)) as image:
       return np.asarray(image.convert('RGB'))
   except Exception as e:  # Bad files raise anything from OSError to SyntaxError.
-    raise ValueError(f'cannot decode image {os.fsdecode(path)}: '
-                     f'{type(e).__name__}: {e}') from e
+    raise ValueError(f'cannot decode image {name}: {type(e).__name__}: {e}'
+                     ) from e
 
 
-def _errors(paths):
-  """Yields (path, ValueError) for each file in `paths` that does not decode."""
-  for path in paths:
+def _decode(path):
+  """The image in the file `path`."""
+  path = os.fsdecode(path)
+  try:
+    content = storage.read_bytes(path)
+  except tf.errors.OpError as e:  # Gone or unreadable since it was listed.
+    raise ValueError(f'cannot read image {path}: {e}') from e
+  return decode(content, path)
+
+
+def errors(items, decode_item):
+  """Yields (item, ValueError) for each of `items` that `decode_item`
+  rejects."""
+  for item in items:
     try:
-      _decode(path)
+      decode_item(item)
     except ValueError as e:
-      yield path, e
+      yield item, e
 
 
 def folder_report(data_dir):
   """Decodes every image under `data_dir`; tells which ones load() skips."""
   paths = list_images(data_dir)
-  skipped = {path: str(error) for path, error in _errors(paths)}
+  skipped = {path: str(error) for path, error in errors(paths, _decode)}
   return FolderReport(len(paths) - len(skipped), skipped)
 
 
-def _decode_or_skip(path):
+def decode_or_skip(decode_item, *item):
+  """`decode_item(*item)`, or an empty image (which `decoded_images` drops)
+  with a logged warning if it does not decode."""
   try:
-    return _decode(path)
+    return decode_item(*item)
   except ValueError as e:
-    _log.warning('skipping a bad file (see folder_report()): %s', e)
+    _log.warning('skipping a bad image (see the data report): %s', e)
     return np.zeros([0, 0, 3], np.uint8)
+
+
+def decoded_images(images):
+  """`images` from `decode_or_skip` without the skipped ones."""
+  return images.filter(lambda image: tf.size(image) > 0).map(
+      lambda image: tf.ensure_shape(image, [None, None, 3]))
 
 
 def load_folder(data_dir, split, short_side, size, strict=False, seed=None):
@@ -113,13 +135,12 @@ def load_folder(data_dir, split, short_side, size, strict=False, seed=None):
   if not paths:
     raise ValueError(f'split {split!r} of {root} is empty: the name hash puts '
                      f'~{VALIDATION_PERCENT}% of the files in validation')
-  first_bad = next(_errors(paths), None) if strict else None
+  first_bad = next(errors(paths, _decode), None) if strict else None
   if first_bad:
     raise first_bad[1]
-  images = tf.data.Dataset.from_tensor_slices(paths).map(
-      lambda path: tf.numpy_function(_decode_or_skip, [path], tf.uint8),
-      num_parallel_calls=tf.data.AUTOTUNE)
-  images = images.filter(lambda image: tf.size(image) > 0).map(
-      lambda image: tf.ensure_shape(image, [None, None, 3]))
+  images = decoded_images(tf.data.Dataset.from_tensor_slices(paths).map(
+      lambda path: tf.numpy_function(
+          lambda p: decode_or_skip(_decode, p), [path], tf.uint8),
+      num_parallel_calls=tf.data.AUTOTUNE))
   return transforms.resize_and_crop_images(
       images, short_side, size, training=not validation, seed=seed)

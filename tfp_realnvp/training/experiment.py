@@ -85,12 +85,12 @@ def load_model(model_dir):
   return model, config
 
 
-def _run_config(model_dir, dataset, data_dir, seed, conditional,
+def _run_config(model_dir, dataset, data_dir, seed, conditional, image_size,
                 hyperparameters):
   """The saved config of `model_dir` if any (resuming), else the preset's."""
   if not tf.io.gfile.exists(storage.join(model_dir, presets.CONFIG_FILE)):
     return presets.make_config(dataset, data_dir, seed or 0, conditional,
-                               **hyperparameters)
+                               image_size, **hyperparameters)
   config = presets.Config.load(model_dir)
   if config.dataset != dataset or config.conditional != conditional:
     kind = lambda c, name: ('conditional ' if c else '') + name
@@ -99,7 +99,7 @@ def _run_config(model_dir, dataset, data_dir, seed, conditional,
                      f'a {kind(conditional, dataset)} one; pass another '
                      'model_dir')
   return dataclasses.replace(
-      config.override(**hyperparameters),
+      config.override(image_size, **hyperparameters),
       data_dir=config.data_dir if data_dir is None else storage.as_str(data_dir),
       seed=config.seed if seed is None else seed)
 
@@ -117,7 +117,8 @@ def _num_batches(batches):
 def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
           seed=None, steps_per_epoch=None, jit_compile=False, max_nonfinite=10,
           verbose='auto', conditional=False, deterministic=False,
-          strict_data=False, strategy=None, **hyperparameters):
+          strict_data=False, strategy=None, image_size=None,
+          **hyperparameters):
   """Trains (or resumes training) a Real NVP on `dataset`.
 
   Rerunning with the same `model_dir` resumes from its latest checkpoint and
@@ -146,6 +147,10 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
     strict_data: stop at the first bad image file instead of skipping it.
     strategy: a `tf.distribute.Strategy` (`strategies.make`); default: the
       current one. Only its chief writes to `model_dir`.
+    image_size: the side of the square images of 'folder' and 'npz'
+      (`data.load`); default: the saved one, or the dataset's. Saved in the
+      config: evaluation, sampling and export use it too. Like the
+      architecture, it cannot change when resuming.
     **hyperparameters: named as in `presets.HYPERPARAMETERS` (`Architecture`
       and `Training` fields, `precision`); None keeps the preset's (or the
       saved) value.
@@ -157,7 +162,7 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
   model_dir = storage.check_filesystem(
       model_dir or storage.join('runs', default_dir), 'model_dir')
   config = _run_config(model_dir, dataset, data_dir, seed, conditional,
-                       hyperparameters)
+                       image_size, hyperparameters)
   strategy = strategy or tf.distribute.get_strategy()
   with contextlib.ExitStack() as held:
     try:
@@ -210,8 +215,8 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
     epoch_seed = _epoch_seed(config.seed, e)
     batches = data.pipeline(
         data.load(dataset, 'train', config.data_dir, download,
-                  seed=epoch_seed, with_labels=config.conditional,
-                  strict=strict),
+                  image_size=config.image_size, seed=epoch_seed,
+                  with_labels=config.conditional, strict=strict),
         config.training.batch_size, training=True, seed=epoch_seed,
         flip=data.flips(dataset))
     return batches.take(steps_per_epoch) if steps_per_epoch else batches
@@ -224,7 +229,8 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
       first)
   validation_batches = data.pipeline(
       data.load(dataset, 'validation', config.data_dir, download,
-                with_labels=config.conditional, strict=strict_data),
+                image_size=config.image_size, with_labels=config.conditional,
+                strict=strict_data),
       config.training.batch_size, training=False, seed=config.seed)
 
   # One pass, through one iterator. Each epoch's dataset reshuffles and
@@ -266,18 +272,27 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
 
 
 def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
-             batch_size=None, seed=0):
+             batch_size=None, seed=0, image_size=None):
   """Bits/dim of `model_dir`'s model on a split, batch norm in inference mode.
 
   Pixels get uniform dequantization noise (seeded). By default the dataset,
-  data_dir and batch size are the training run's.
+  data_dir, image_size and batch size are the training run's. Images of
+  another shape than the model's raise ValueError.
   """
   model, config = load_model(model_dir)
   if dataset is None:
     dataset = config.dataset
     data_dir = config.data_dir if data_dir is None else data_dir
+    image_size = config.image_size if image_size is None else image_size
+  shape = data.image_shape(dataset, data_dir, image_size)
+  if shape != config.architecture.event_shape:
+    raise ValueError(
+        f'{dataset!r} (image_size={image_size}) has images of shape {shape}, '
+        f'the model in {model_dir} takes {config.architecture.event_shape}; '
+        'pass the dataset, data_dir or image_size that make those')
   batches = data.pipeline(
-      data.load(dataset, split, data_dir, with_labels=config.conditional),
+      data.load(dataset, split, data_dir, image_size=image_size,
+                with_labels=config.conditional),
       batch_size or config.training.batch_size, training=False, seed=seed)
   flow = model.distribution.bijector
 

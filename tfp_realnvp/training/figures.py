@@ -32,8 +32,8 @@ def latent_figures(model_dir, out_dir, size=8, temperatures=(0.5, 0.7, 1.),
     raise ValueError(f'{model_dir} holds a conditional model; latent figures '
                      'are drawn for unconditional ones')
   dist = model.distribution
-  x = next(iter(data.load(config.dataset, 'validation',
-                          config.data_dir).batch(size)))
+  x = next(iter(data.load(config.dataset, 'validation', config.data_dir,
+                          image_size=config.image_size).batch(size)))
   if x.shape[0] < 4:
     raise ValueError(f'the manifold needs 4 validation images; got '
                      f'{x.shape[0]}')

@@ -92,7 +92,9 @@ PRESETS = {
     'lsun_bedroom': _IMAGES_64,
     'lsun_tower': _IMAGES_64,
     'lsun_church_outdoor': _IMAGES_64,
-    'folder': _IMAGES_64,  # load() makes 64x64 images of folders
+    # load() makes 64x64 images of folders by default (5 scales, as the
+    # other 64x64 sets); scales down to 4x4 for any other image_size.
+    'folder': Preset(dict(num_res_blocks=2, num_filters=32)),
     # num_scales: as many as halve the images down to 4x4.
     'npz': Preset(dict(num_res_blocks=4, num_filters=32)),
 }
@@ -131,6 +133,8 @@ class Config:
   training: Training = Training()
   data_dir: str | None = None
   seed: int = 0
+  # Of 'folder' and 'npz' (`data.load`); configs saved before it load as None.
+  image_size: int | None = None
 
   @property
   def conditional(self):
@@ -161,18 +165,26 @@ class Config:
             values['architecture']),
         'training': Training(**values['training'])})
 
-  def override(self, **hyperparameters):
+  def override(self, image_size=None, **hyperparameters):
     """This config with the `hyperparameters` that are not None.
 
-    Raises ValueError if one of them changes the architecture: a checkpoint
-    restores only into the architecture it was saved from (with
-    `network_dtype`, also whether the optimizer has loss scaling).
+    Raises ValueError if one of them, or `image_size`, changes the
+    architecture: a checkpoint restores only into the architecture it was
+    saved from (with `network_dtype`, also whether the optimizer has loss
+    scaling).
     """
     architecture, training = _split(hyperparameters)
     changed = {k: v for k, v in architecture.items()
                if v != getattr(self.architecture, k)}
+    saved = {k: getattr(self.architecture, k) for k in changed}
+    # The same images as the saved run's are no change (64 for a folder
+    # saved with the default, an npz file's own square size).
+    if image_size not in (None, self.image_size) and (
+        (image_size,) * 2 != self.architecture.event_shape[:2]):
+      height, width, _ = self.architecture.event_shape
+      changed['image_size'] = image_size
+      saved['image_size'] = f'{self.image_size} ({height}x{width} images)'
     if changed:
-      saved = {k: getattr(self.architecture, k) for k in changed}
       raise ValueError(
           f'{_describe(changed)} differs from the saved model '
           f'({_describe(saved)}); use another model_dir to train a '
@@ -186,10 +198,11 @@ NUM_CLASSES = {'mnist': 10}
 
 
 def make_config(dataset, data_dir=None, seed=0, conditional=False,
-                **hyperparameters):
+                image_size=None, **hyperparameters):
   """The preset of `dataset` with `hyperparameters` (None: keep the preset's).
 
-  `hyperparameters` are named as in `HYPERPARAMETERS`.
+  `image_size` is `data.load`'s (the side of the square images of 'folder'
+  and 'npz'); `hyperparameters` are named as in `HYPERPARAMETERS`.
   """
   if conditional and dataset not in NUM_CLASSES:
     raise ValueError(f'a conditional model needs labels: --conditional works '
@@ -199,9 +212,10 @@ def make_config(dataset, data_dir=None, seed=0, conditional=False,
   return Config(
       dataset,
       preset.architecture_for(
-          data.image_shape(dataset, data_dir),
+          data.image_shape(dataset, data_dir, image_size),
           num_classes=NUM_CLASSES[dataset] if conditional else None,
           **architecture),
       dataclasses.replace(preset.training, **training),
       data_dir=storage.as_str(data_dir),
-      seed=seed)
+      seed=seed,
+      image_size=image_size)

@@ -1,0 +1,104 @@
+"""LSUN straight from its official LMDB files.
+
+A category's data_dir holds the unzipped `<category>_train_lmdb/` and
+`<category>_val_lmdb/`, LMDB environments (data.mdb, lock.mdb) whose keys are
+40-hex-character image ids and whose values are encoded images (webp, some
+JPEG). The lmdb package reads local directories only.
+"""
+
+import lmdb
+import tensorflow as tf
+
+from tfp_realnvp import storage
+from tfp_realnvp.data import folder
+from tfp_realnvp.data import transforms
+
+_SPLITS = {'train': 'train', 'validation': 'val'}
+
+
+def lmdb_dir(data_dir, category, split):
+  """`data_dir/<category>_<train|val>_lmdb`, LSUN's name for a split."""
+  return storage.join(data_dir, f'{category}_{_SPLITS[split]}_lmdb')
+
+
+def layout(category):
+  """What data_dir must hold for `category`, for error messages."""
+  return (f'{lmdb_dir("<data_dir>", category, "train")}/data.mdb and '
+          f'{lmdb_dir("<data_dir>", category, "validation")}/data.mdb (the '
+          f'unzipped {category}_train_lmdb.zip and {category}_val_lmdb.zip)')
+
+
+def has_lmdb(data_dir, category):
+  """Whether `data_dir` holds an LMDB of either split of `category`."""
+  data_dir = storage.check_filesystem(data_dir, 'LSUN data_dir')
+  return any(tf.io.gfile.exists(storage.join(lmdb_dir(data_dir, category, s),
+                                             'data.mdb')) for s in _SPLITS)
+
+
+def _open(path):
+  path = storage.check_local(path, 'LSUN LMDB', 'the lmdb package')
+  if not tf.io.gfile.exists(storage.join(path, 'data.mdb')):
+    raise FileNotFoundError(f'{path}/data.mdb does not exist; expected an '
+                            'LMDB directory (data.mdb, lock.mdb)')
+  # Read-only and without the lock file: the release's directories may be
+  # on read-only storage, and nothing writes to them.
+  return lmdb.open(path, readonly=True, lock=False)
+
+
+def _entries(path):
+  """(key, encoded image) of every entry of the LMDB `path`, in key order."""
+  with _open(path) as env, env.begin() as txn:
+    yield from txn.cursor()
+
+
+def _name(key, path):
+  return f'{key.decode(errors="replace")} in {path}'
+
+
+def _decode_entry(entry, path):
+  key, value = entry
+  return folder.decode(value, _name(key, path))
+
+
+def lmdb_report(data_dir, category):
+  """Decodes every image of both splits; tells which ones load_lmdb skips
+  (keyed '<key> in <lmdb dir>')."""
+  num_images, skipped = 0, {}
+  for split in _SPLITS:
+    path = lmdb_dir(data_dir, category, split)
+    bad = {_name(entry[0], path): str(error) for entry, error in
+           folder.errors(_entries(path), lambda e: _decode_entry(e, path))}
+    with _open(path) as env:
+      num_images += env.stat()['entries'] - len(bad)
+    skipped.update(bad)
+  return folder.FolderReport(num_images, skipped)
+
+
+def load_lmdb(data_dir, category, split, short_side, size, strict=False,
+              seed=None):
+  """Images of one split of LSUN `category`, resized and cropped to `size`.
+
+  As `folder.load_folder`: values that do not decode are skipped with a
+  logged warning, or, if `strict`, the first one raises ValueError (a
+  decoding pass over the split up front); training crops are random,
+  seeded by `seed`, validation crops central.
+  """
+  path = lmdb_dir(data_dir, category, split)
+  with _open(path) as env:
+    if not env.stat()['entries']:
+      raise ValueError(f'split {split!r} of LSUN {category}: {path} is empty')
+  if strict:
+    first_bad = next(
+        folder.errors(_entries(path), lambda e: _decode_entry(e, path)), None)
+    if first_bad:
+      raise first_bad[1]
+  entries = tf.data.Dataset.from_generator(
+      lambda: _entries(path),
+      output_signature=(tf.TensorSpec([], tf.string),) * 2)
+  images = folder.decoded_images(entries.map(
+      lambda key, value: tf.numpy_function(
+          lambda k, v: folder.decode_or_skip(_decode_entry, (k, v), path),
+          [key, value], tf.uint8),
+      num_parallel_calls=tf.data.AUTOTUNE))
+  return transforms.resize_and_crop_images(
+      images, short_side, size, training=split == 'train', seed=seed)
