@@ -6,6 +6,8 @@
 
 Prints one JSON line per configuration as it finishes, then a Markdown table
 (and the issue's targets for cifar10_paper), which --out also receives.
+Progress goes to stderr: a line as each measurement (the peak, each
+configuration, each reference) starts and as it ends, with its time.
 Each configuration runs in its own process; expect about 3 x
 --seconds_per_measurement plus tracing per configuration.
 
@@ -16,6 +18,7 @@ lines and a table of ours / reference and their ratios. It needs PyTorch:
 pip install 'tfp_realnvp[torch]'.
 """
 
+import contextlib
 import json
 import os
 import sys
@@ -73,14 +76,31 @@ def _comparison(rows, references):
       benchmark_lib.comparison_table(rows, references))
 
 
+@contextlib.contextmanager
+def _announced(what):
+  """Prints to stderr as `what` starts and ends; stdout is the report's."""
+  print(f'{what}: started', file=sys.stderr, flush=True)
+  start = time.perf_counter()
+  try:
+    yield
+  except Exception as e:
+    print(f'{what}: failed after {time.perf_counter() - start:.0f} s '
+          f'({type(e).__name__})', file=sys.stderr, flush=True)
+    raise
+  print(f'{what}: done in {time.perf_counter() - start:.0f} s',
+        file=sys.stderr, flush=True)
+
+
 def main(argv):
   del argv
   precisions = (list(benchmark_lib.PRECISIONS) if FLAGS.precision == 'both'
                 else [FLAGS.precision])
   if FLAGS.profile:
     for precision in precisions:
-      ops = benchmark_lib.in_subprocess(benchmark_lib.profile, FLAGS.profile,
-                                        precision, 2, FLAGS.profile_dir)
+      with _announced(f'profile {FLAGS.profile} {precision}'):
+        ops = benchmark_lib.in_subprocess(benchmark_lib.profile,
+                                          FLAGS.profile, precision, 2,
+                                          FLAGS.profile_dir)
       print(f'{FLAGS.profile} {precision}, training step:\n\n'
             f'{benchmark_lib.profile_table(ops)}\n', flush=True)
     return
@@ -90,19 +110,21 @@ def main(argv):
   jits = {'false': [False], 'true': [True],
           'both': [False, True]}[FLAGS.jit_compile]
   sizes = [int(n) for n in FLAGS.peak_matrix_sizes]
-  peaks = {p: benchmark_lib.in_subprocess(benchmark_lib.measure_peak, p,
-                                          sizes)
-           for p in precisions}
+  peaks = {}
+  for precision in precisions:
+    with _announced(f'peak {precision}'):
+      peaks[precision] = benchmark_lib.in_subprocess(
+          benchmark_lib.measure_peak, precision, sizes)
   rows, references, failed = [], [], []
   for name in FLAGS.configs:
     for precision in precisions:
       for jit in jits:
-        logging.info('Measuring %s %s jit=%s', name, precision, jit)
         try:
-          row = benchmark_lib.run_config(name, precision, jit,
-                                         FLAGS.seconds_per_measurement,
-                                         FLAGS.batch_size, peaks,
-                                         FLAGS.image_size)
+          with _announced(f'{name} {precision} jit={jit}'):
+            row = benchmark_lib.run_config(name, precision, jit,
+                                           FLAGS.seconds_per_measurement,
+                                           FLAGS.batch_size, peaks,
+                                           FLAGS.image_size)
         except Exception as e:  # pylint: disable=broad-except
           # An XLA or out-of-memory failure is a result too; go on.
           logging.exception('%s %s jit=%s failed', name, precision, jit)
@@ -111,11 +133,11 @@ def main(argv):
         print(json.dumps(row), flush=True)
         rows.append(row)
     if FLAGS.reference:
-      logging.info('Measuring the %s reference of %s', FLAGS.reference, name)
       try:
-        reference = benchmark_lib.run_reference(
-            name, FLAGS.seconds_per_measurement, FLAGS.batch_size,
-            FLAGS.image_size, FLAGS.reference_threads)
+        with _announced(f'{name} {FLAGS.reference} reference'):
+          reference = benchmark_lib.run_reference(
+              name, FLAGS.seconds_per_measurement, FLAGS.batch_size,
+              FLAGS.image_size, FLAGS.reference_threads)
       except Exception as e:  # pylint: disable=broad-except
         logging.exception('The %s reference of %s failed', FLAGS.reference,
                           name)

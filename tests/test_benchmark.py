@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -142,6 +143,12 @@ def test_profile_table_keeps_the_top_and_sums_the_rest():
   assert len(lines) == 5
 
 
+def progress(stderr):
+  """bin/benchmark's progress lines in `stderr`, times as N."""
+  return [re.sub(r' \d+ s', ' N s', line) for line in stderr.splitlines()
+          if re.match(r'(peak|tiny) .*: (started|done|failed)', line)]
+
+
 @pytest.mark.slow
 def test_program_prints_json_lines_and_table(tmp_path):
   out = tmp_path / 'bench.md'
@@ -164,6 +171,26 @@ def test_program_prints_json_lines_and_table(tmp_path):
            if line.startswith('| tiny ')]
   assert len(table) == 1 and len(table[0].split(' | ')) == 15
   assert out.read_text() in result.stdout
+  # As each measurement starts and ends, on stderr only.
+  assert progress(result.stderr) == [
+      'peak fp32: started', 'peak fp32: done in N s',
+      'tiny fp32 jit=False: started', 'tiny fp32 jit=False: done in N s']
+  assert not progress(result.stdout)
+
+
+@pytest.mark.slow
+def test_program_reports_a_failed_configuration_and_goes_on():
+  # Images of no pixels: the model cannot be built.
+  result = subprocess.run(
+      [os.path.join(ROOT, 'bin', 'benchmark'), '--configs=tiny',
+       '--image_size=0', '--seconds_per_measurement=0.05',
+       '--peak_matrix_sizes=64'],
+      capture_output=True, text=True, check=True, timeout=300)
+  assert progress(result.stderr) == [
+      'peak fp32: started', 'peak fp32: done in N s',
+      'tiny fp32 jit=False: started',
+      'tiny fp32 jit=False: failed after N s (ValueError)']
+  assert 'Failed: tiny fp32 jit=False' in result.stdout
 
 
 def test_peak_memory_is_the_programs_own_not_its_parents():

@@ -51,8 +51,10 @@ images = tf.constant(np.load(sys.argv[2]))
 z = model['encode'](images=images)['z']
 samples = model['sample'](num_samples=tf.constant(3),
                           temperature=tf.constant(0.7), seed=tf.constant(5))
+default = model['serving_default'](images=images)
 np.savez(sys.argv[3], **model['log_prob'](images=images),
-         decoded=model['decode'](z=z)['images'], samples=samples['images'])
+         decoded=model['decode'](z=z)['images'], samples=samples['images'],
+         **{f'default_{k}': v for k, v in default.items()})
 """
 
 
@@ -138,6 +140,7 @@ def test_signatures_have_the_documented_specs_and_dynamic_batch(served):
       'decode': ({'z': tf.TensorSpec([None, size], tf.float32, 'z')},
                  {'images': [None, *SHAPE]}),
   }
+  expected['serving_default'] = expected['log_prob']
   assert set(served.signatures) == set(expected)
   for name, (inputs, outputs) in expected.items():
     function = served.signatures[name]
@@ -214,6 +217,11 @@ def test_serves_with_tensorflow_only(exported, served, dist, images,
   np.testing.assert_allclose(
       out['log_prob'], dist.log_prob(tf.cast(images, tf.float32) + 0.5),
       rtol=1e-5)
+  # TensorFlow Serving's default: log_prob's outputs, under their names.
+  assert {k for k in out if k.startswith('default_')} == {
+      'default_log_prob', 'default_bits_per_dim'}
+  for key in ('log_prob', 'bits_per_dim'):
+    np.testing.assert_array_equal(out[f'default_{key}'], out[key])
   np.testing.assert_array_equal(out['decoded'], images)
   np.testing.assert_array_equal(
       out['samples'], served.signatures['sample'](
@@ -234,6 +242,25 @@ def test_saved_model_cli_runs_log_prob(exported, dist, blocker_dir):
   np.testing.assert_allclose(np.array(printed[1].split(), np.float32),
                              dist.log_prob(tf.fill(zeros.shape, 0.5)),
                              rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_saved_model_cli_shows_serving_default_as_log_prob(exported,
+                                                           blocker_dir):
+  def show(*args):
+    return run([Path(sys.executable).parent / 'saved_model_cli', 'show',
+                '--dir', exported[0] / '1', *args], blocker_dir).stdout
+
+  listed = show('--tag_set', 'serve')
+  # Less the SavedModel's own initializer signature.
+  assert re.findall(r'SignatureDef key: "([^_]\w+)"', listed) == sorted(
+      ['decode', 'encode', 'log_prob', 'sample', 'serving_default']), listed
+  def specs(name):  # Less the graph's tensor names, which name the signature.
+    return re.sub(r'\n *name: \S+', '', show(
+        '--tag_set', 'serve', '--signature_def', name))
+
+  assert specs('serving_default') == specs('log_prob')
+  assert "outputs['bits_per_dim']" in specs('serving_default')
 
 
 @pytest.fixture(scope='module')
@@ -305,8 +332,9 @@ for call in (lambda: model['log_prob'](images=images, labels=labels + 10),
     errors.append('no error')
   except tf.errors.InvalidArgumentError as e:
     errors.append(e.message)
+default = model['serving_default'](images=images, labels=labels)
 np.savez(sys.argv[3], **model['log_prob'](images=images, labels=labels),
-         z=z, decoded=model['decode'](z=z, labels=labels)['images'],
+         **{f'default_{k}': v for k, v in default.items()}, z=z, decoded=model['decode'](z=z, labels=labels)['images'],
          samples=samples['images'], errors=np.array(errors))
 """
 
@@ -352,6 +380,10 @@ def test_conditional_export_takes_labels_with_tensorflow_only(
   np.testing.assert_allclose(
       out['log_prob'], model.distribution.log_prob(
           pixels, bijector_kwargs=condition), rtol=1e-5)
+  assert served.signatures['serving_default'].structured_input_signature[
+      1] == served.signatures['log_prob'].structured_input_signature[1]
+  for key in ('log_prob', 'bits_per_dim'):
+    np.testing.assert_array_equal(out[f'default_{key}'], out[key])
   np.testing.assert_allclose(
       out['z'], tf.reshape(model.distribution.bijector.inverse(
           pixels, **condition), [len(images), -1]), rtol=1e-5, atol=1e-5)

@@ -11,7 +11,12 @@ sample    num_samples int32 [], temperature float32 [], seed int32 []
                                       -> images uint8 [num_samples, H, W, C]
 encode    images uint8 [N, H, W, C]   -> z float32 [N, D]
 decode    z float32 [N, D]            -> images uint8 [N, H, W, C]
+serving_default                       the log_prob signature: same inputs,
+                                      outputs and function
 ```
+
+`serving_default` is what TensorFlow Serving runs for a request that names
+no `signature_name`.
 
 A class-conditional model's signatures also take the class: `labels` int32
 [N] (one class id per image or latent) in `log_prob`, `encode` and `decode`,
@@ -60,7 +65,7 @@ SAVED_MODEL_FILE = 'saved_model.pb'
 
 
 class Servable(tf.Module):
-  """The variables of `dist` and the four signatures as tf.functions.
+  """The variables of `dist` and the signatures as tf.functions.
 
   With `num_classes`, `dist` is class-conditional (its bijector takes a
   one-hot `conditional_input`) and every signature takes the class ids.
@@ -146,11 +151,13 @@ class Servable(tf.Module):
     self.encode, self.decode = encode, decode
 
   def signatures(self):
-    """The four tf.functions by signature name."""
+    """The tf.functions by signature name, `serving_default` being
+    `log_prob`."""
     # Not concrete functions: saving traces again in its own context (another
     # cache key), so tracing them here first would double the work.
-    return {name: getattr(self, name)
-            for name in ('log_prob', 'sample', 'encode', 'decode')}
+    signatures = {name: getattr(self, name)
+                  for name in ('log_prob', 'sample', 'encode', 'decode')}
+    return {**signatures, 'serving_default': self.log_prob}
 
 
 def export(dist, export_dir, num_classes=None):

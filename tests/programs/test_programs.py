@@ -1,6 +1,5 @@
 """bin/train, bin/evaluate and bin/sample end to end, on the embedded MNIST."""
 
-import collections
 import math
 import os
 from pathlib import Path
@@ -10,10 +9,10 @@ import subprocess
 import numpy as np
 from PIL import Image
 import pytest
-import tensorflow as tf
 
 from tfp_realnvp import data
 from tfp_realnvp import training
+from tests import event_files
 
 BIN = Path(__file__).absolute().parents[2] / 'bin'
 # 1 scale: fewer couplings, so less time tracing the graphs.
@@ -31,16 +30,6 @@ def run(program, *args, check=True):
   if check:
     assert result.returncode == 0, result.stderr[-3000:]
   return result
-
-
-def summaries(log_dir):
-  """{(run, tag): sorted steps} of every event file under `log_dir`."""
-  found = collections.defaultdict(list)
-  for path in Path(log_dir).rglob('events.out.tfevents.*'):
-    for event in tf.compat.v1.train.summary_iterator(str(path)):
-      for value in event.summary.value:
-        found[path.parent.name, value.tag].append(event.step)
-  return {key: sorted(steps) for key, steps in found.items()}
 
 
 @pytest.fixture(scope='module')
@@ -71,7 +60,7 @@ def test_second_run_resumes_epoch_and_step(model_dir):
 
 
 def test_tensorboard_has_bits_per_dim_learning_rate_and_samples(model_dir):
-  found = summaries(model_dir[0] / 'logs')
+  found = event_files.summaries(model_dir[0] / 'logs')
   assert found['train', 'epoch_bits_per_dim'] == [0, 1, 2]
   assert found['validation', 'epoch_bits_per_dim'] == [0, 1, 2]
   assert found['train', 'learning_rate'] == [0, 1, 2]

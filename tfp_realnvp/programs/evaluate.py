@@ -20,6 +20,8 @@ flags.DEFINE_enum('dataset', None, data.DATASET_NAMES,
 flags.DEFINE_string('data_dir', None, "Data directory; default: the model's.")
 flags.DEFINE_string('split', 'validation', "'train' or 'validation'.")
 flags.DEFINE_integer('batch_size', None, "Default: the model's.")
+flags.DEFINE_integer('image_size', None, 'Side of folder or npz images, as '
+                     "in bin/train; default: the model's.")
 flags.DEFINE_integer('seed', 0, 'Seed of the dequantization noise.')
 FLAGS = flags.FLAGS
 
@@ -29,7 +31,7 @@ def main(argv):
   try:
     result = training.evaluate(FLAGS.model_dir, FLAGS.dataset,
                                FLAGS.data_dir, FLAGS.split, FLAGS.batch_size,
-                               FLAGS.seed)
+                               FLAGS.seed, FLAGS.image_size)
   # Not a model directory, or a scheme without a filesystem: the message
   # says which; a traceback would not.
   except (OSError, ValueError) as e:

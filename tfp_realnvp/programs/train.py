@@ -37,6 +37,13 @@ flags.DEFINE_float('l2', None, "L2 penalty on the networks' gains and "
                    'checkerboard scalars, the loss in nats per image.')
 flags.DEFINE_float('clip_norm', None, 'Clip gradients to this global norm.')
 flags.DEFINE_integer('steps_per_epoch', None, 'Cap on batches per epoch.')
+flags.DEFINE_integer('image_size', None, 'Side of the square images of '
+                     '--dataset=folder (default 64) and npz (default: the '
+                     "file's size), resized to this shorter side then "
+                     'cropped; saved with the run.')
+flags.DEFINE_integer('log_every_steps', None, 'Also log the mean training '
+                     'bits/dim of every this many steps (TensorBoard '
+                     'step_bits_per_dim); default: per epoch only.')
 flags.DEFINE_integer('seed', None, 'Seed of shuffling, noise and samples; '
                      'default: the saved one, or 0.')
 flags.DEFINE_bool('jit_compile', False, 'Compile the training step with XLA.')
@@ -82,6 +89,7 @@ def main(argv):
         FLAGS.max_nonfinite, conditional=FLAGS.conditional,
         deterministic=FLAGS.deterministic, strict_data=FLAGS.strict_data,
         strategy=strategies.make(FLAGS.strategy, FLAGS.collective_timeout),
+        image_size=FLAGS.image_size, log_every_steps=FLAGS.log_every_steps,
         **{name: FLAGS[name].value for name in training.HYPERPARAMETERS
            if name in FLAGS})
   # Bad data or model_dir: the message says which file; a traceback would not.

@@ -1,11 +1,12 @@
-"""Keras callbacks: per-epoch checkpoints, the non-finite guard, samples."""
+"""Keras callbacks: per-epoch checkpoints, the non-finite guard, samples,
+the score every N steps."""
 
 import tensorflow as tf
 import tf_keras
 
 from tfp_realnvp.training import images
 
-__all__ = ['Checkpointing', 'EpochSummary']
+__all__ = ['Checkpointing', 'EpochSummary', 'StepSummary']
 
 
 class Checkpointing(tf_keras.callbacks.Callback):
@@ -68,3 +69,40 @@ class EpochSummary(tf_keras.callbacks.Callback):
       tf.summary.scalar('nonfinite_steps', self.model.nonfinite_steps)
       tf.summary.image('samples', images.grid(samples)[tf.newaxis])
     self.writer.flush()
+
+
+class StepSummary(tf_keras.callbacks.Callback):
+  """Every `every` optimizer steps: the model's mean score (`bits_per_dim`)
+  over the steps since the previous point, as `step_<name>`.
+
+  Numbered by the optimizer's step count, which a checkpoint restores, so a
+  resumed run goes on where the last one stopped. (The `TensorBoard`
+  callback's `update_freq` numbers the batches of every `fit` from 0, so a
+  resumed run would log over the first one's steps; and it logs the running
+  mean since the epoch began.) Steps skipped as non-finite do not count in
+  the mean, since they leave the model's metrics unchanged.
+  """
+
+  def __init__(self, log_dir, every):
+    super().__init__()
+    self.writer = tf.summary.create_file_writer(str(log_dir))
+    self.every = every
+    self._window = [0., 0.]  # total and count since the last point
+    self._seen = (0., 0.)  # the score metric's, at the last batch
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self._seen = (0., 0.)  # fit has reset the metrics.
+
+  def on_train_batch_end(self, batch, logs=None):
+    tracker = self.model.score_tracker
+    total, count = float(tracker.total.numpy()), float(tracker.count.numpy())
+    self._window[0] += total - self._seen[0]
+    self._window[1] += count - self._seen[1]
+    self._seen = (total, count)
+    step = int(self.model.optimizer.iterations.numpy())
+    if step % self.every == 0 and self._window[1]:
+      with self.writer.as_default(step=step):
+        tf.summary.scalar(f'step_{tracker.name}',
+                          self._window[0] / self._window[1])
+      self.writer.flush()
+      self._window = [0., 0.]

@@ -3,7 +3,8 @@
 ```none
 model_dir/config.json      dataset, architecture and training hyperparameters
 model_dir/checkpoints/     model, optimizer, epoch and step, a few epochs
-model_dir/logs/            TensorBoard: bits/dim, learning rate, samples
+model_dir/logs/            TensorBoard: bits/dim, learning rate, samples,
+                           the config (hparams and config.json as text)
 model_dir/samples.png      samples of the trained model
 model_dir/lock.json        the lease of the training running there (lock.py)
 ```
@@ -17,6 +18,7 @@ import functools
 import math
 
 import numpy as np
+from tensorboard.plugins.hparams import api as hparams_api
 import tensorflow as tf
 import tf_keras
 
@@ -114,11 +116,38 @@ def _num_batches(batches):
   return n if n >= 0 else int(batches.reduce(0, lambda n, _: n + 1))
 
 
+def _log_config(log_dir, config, epoch):
+  """Writes `config` to the logs' top run, unless it is what they show.
+
+  The hparams (TensorBoard's hparams dashboard, beside the `train` and
+  `validation` runs' bits/dim) once per run, as it started: the dashboard
+  holds one set of values per run. `config.json` as text, at the first
+  epoch it trains, whenever it differs from the one logged last: a resumed
+  run with the same config logs nothing, one that changed `epochs` or the
+  learning rate logs its config at the epoch it goes on from.
+  `log_dir/config.json` records what the logs show; written after them, so
+  a run killed in between logs the same config again rather than never.
+  """
+  logged_path = storage.join(log_dir, presets.CONFIG_FILE)
+  text = config.to_json()
+  logged = (storage.read_bytes(logged_path).decode()
+            if tf.io.gfile.exists(logged_path) else None)
+  if text == logged:
+    return
+  writer = tf.summary.create_file_writer(log_dir)
+  with writer.as_default(step=epoch):
+    if logged is None:
+      hparams_api.hparams(config.hparams())
+    tf.summary.text('config', f'```\n{text}```')
+  writer.close()
+  storage.write_atomic(logged_path, text)
+
+
 def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
           seed=None, steps_per_epoch=None, jit_compile=False, max_nonfinite=10,
           verbose='auto', conditional=False, deterministic=False,
           strict_data=False, strategy=None, image_size=None,
-          **hyperparameters):
+          log_every_steps=None, **hyperparameters):
   """Trains (or resumes training) a Real NVP on `dataset`.
 
   Rerunning with the same `model_dir` resumes from its latest checkpoint and
@@ -151,6 +180,9 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
       (`data.load`); default: the saved one, or the dataset's. Saved in the
       config: evaluation, sampling and export use it too. Like the
       architecture, it cannot change when resuming.
+    log_every_steps: also log the mean training bits/dim of every this many
+      steps (`step_bits_per_dim`, numbered by the step count); None: per
+      epoch only.
     **hyperparameters: named as in `presets.HYPERPARAMETERS` (`Architecture`
       and `Training` fields, `precision`); None keeps the preset's (or the
       saved) value.
@@ -158,6 +190,10 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
   Returns:
     A `TrainResult`.
   """
+  if log_every_steps is not None and (
+      not isinstance(log_every_steps, int) or log_every_steps < 1):
+    raise ValueError('log_every_steps must be a positive integer or None; '
+                     f'got {log_every_steps!r}')
   default_dir = f'{dataset}_conditional' if conditional else dataset
   model_dir = storage.check_filesystem(
       model_dir or storage.join('runs', default_dir), 'model_dir')
@@ -177,14 +213,14 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
     try:
       return _train(dataset, model_dir, out_dir, config, download,
                     steps_per_epoch, jit_compile, max_nonfinite, verbose,
-                    deterministic, strict_data, strategy)
+                    deterministic, strict_data, strategy, log_every_steps)
     finally:
       strategies.remove_write_dir(model_dir, out_dir)
 
 
 def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
            jit_compile, max_nonfinite, verbose, deterministic, strict_data,
-           strategy):
+           strategy, log_every_steps):
   """`train`, with `model_dir`'s lease held and its config saved."""
   if deterministic:
     tf_keras.utils.set_random_seed(config.seed)
@@ -244,7 +280,11 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
   train_batches = train_batches.repeat()
 
   log_dir = storage.join(out_dir, LOG_DIR)
+  _log_config(log_dir, config, initial_epoch)
   checkpointing = callbacks.Checkpointing(manager, epoch, max_nonfinite)
+  step_summary = ([callbacks.StepSummary(storage.join(log_dir, 'train'),
+                                         log_every_steps)]
+                  if log_every_steps else [])
   model.fit(
       train_batches, validation_data=validation_batches,
       epochs=config.training.epochs,
@@ -256,6 +296,7 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
           # Beside the TensorBoard callback's training scalars.
           callbacks.EpochSummary(storage.join(log_dir, 'train'), NUM_SAMPLES,
                                  SAMPLE_TEMPERATURE, config.seed),
+          *step_summary,
       ])
   if checkpointing.stop_message:
     raise TrainingStopped(checkpointing.stop_message)
@@ -272,12 +313,14 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
 
 
 def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
-             batch_size=None, seed=0, image_size=None):
+             batch_size=None, seed=0, image_size=None, verbose=1):
   """Bits/dim of `model_dir`'s model on a split, batch norm in inference mode.
 
   Pixels get uniform dequantization noise (seeded). By default the dataset,
   data_dir, image_size and batch size are the training run's. Images of
-  another shape than the model's raise ValueError.
+  another shape than the model's raise ValueError. `verbose`: as Keras's
+  `Progbar` (1, the default: a progress bar over the batches with the
+  running bits/dim; 2: one line at the end; 0: silent).
   """
   model, config = load_model(model_dir)
   if dataset is None:
@@ -306,8 +349,20 @@ def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
     roundtrip = tf.reduce_max(tf.abs(flow.forward(z, **condition) - x))
     return model(batch), roundtrip
 
-  bits, roundtrip = zip(*(score(x) for x in batches))
-  bits = np.concatenate(bits).astype(np.float64)
+  # Counting the batches first costs one pass of the input pipeline, small
+  # next to scoring them.
+  progress = tf_keras.utils.Progbar(
+      _num_batches(batches) if verbose else None, verbose=verbose,
+      stateful_metrics=['bits_per_dim'])
+  bits, roundtrip, total, count = [], [], 0., 0
+  for i, batch in enumerate(batches):
+    batch_bits, batch_roundtrip = score(batch)
+    bits.append(batch_bits.numpy().astype(np.float64))
+    roundtrip.append(batch_roundtrip.numpy())
+    total, count = total + bits[-1].sum(), count + len(bits[-1])
+    # The mean over the images so far (a last, smaller batch weighs less).
+    progress.update(i + 1, [('bits_per_dim', total / count)])
+  bits = np.concatenate(bits)
   return Evaluation(
       bits_per_dim=float(bits.mean()),
       stderr=float(bits.std(ddof=1) / math.sqrt(len(bits))),

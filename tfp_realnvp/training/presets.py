@@ -140,13 +140,36 @@ class Config:
   def conditional(self):
     return self.architecture.num_classes is not None
 
+  def to_dict(self):
+    return {**dataclasses.asdict(self),
+            'architecture': self.architecture.to_dict()}
+
+  def to_json(self):
+    """The text of `config.json`."""
+    return json.dumps(self.to_dict(), indent=2) + '\n'
+
+  def hparams(self):
+    """The config as TensorBoard hparams: `{name: bool, int, float or str}`.
+
+    Nested fields are named by their path (`architecture.num_filters`,
+    `training.epochs`); a list is its JSON text; a None value is left out
+    (the hparams dashboard shows no value).
+    """
+    def flat(values, prefix=''):
+      for key, value in values.items():
+        if isinstance(value, dict):
+          yield from flat(value, f'{prefix}{key}.')
+        elif value is not None:
+          yield f'{prefix}{key}', (json.dumps(value)
+                                   if isinstance(value, (list, tuple))
+                                   else value)
+
+    return dict(flat(self.to_dict()))
+
   def save(self, model_dir):
     """Writes `model_dir/config.json` atomically (no half-written file), on
     any TensorFlow filesystem."""
-    values = {**dataclasses.asdict(self),
-              'architecture': self.architecture.to_dict()}
-    storage.write_atomic(storage.join(model_dir, CONFIG_FILE),
-                         json.dumps(values, indent=2) + '\n')
+    storage.write_atomic(storage.join(model_dir, CONFIG_FILE), self.to_json())
 
   @classmethod
   def load(cls, model_dir):
