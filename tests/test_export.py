@@ -391,8 +391,13 @@ def test_conditional_export_takes_labels_with_tensorflow_only(
   z = 0.7 * tf.random.stateless_normal([3, *SHAPE], seed=[5, 0])
   expected = model.distribution.bijector.forward(
       z, **model.condition(tf.fill([3], 4)))
-  np.testing.assert_array_equal(
-      out['samples'], np.clip(np.floor(expected), 0, 255).astype(np.uint8))
+  # The served graph and this process round differently in the last bit,
+  # which can move a value lying on an integer across the floor.
+  expected = np.clip(expected.numpy(), 0, 255.999)
+  off = out['samples'].astype(int) - np.floor(expected)
+  on_integer = np.abs(expected - np.round(expected)) < 1e-3
+  assert np.all((off == 0) | ((np.abs(off) == 1) & on_integer))
+  assert np.mean(off == 0) > 0.99
   # A different class gives different log-likelihoods.
   other = model.distribution.log_prob(
       pixels, bijector_kwargs=model.condition((labels + 1) % 10))
