@@ -24,13 +24,13 @@ import os
 import sys
 import time
 
-from absl import app
 from absl import flags
 from absl import logging
 import tensorflow as tf
 
 import benchmark_lib
 from tfp_realnvp import storage
+from tfp_realnvp.programs import _cli
 
 flags.DEFINE_list('configs',
                   [n for n in benchmark_lib.CONFIGS if n != 'tiny'],
@@ -166,4 +166,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  _cli.run(main)

@@ -8,19 +8,19 @@ nats per dataset, flow and depth) to --out_dir, and prints the table.
 
 import time
 
-from absl import app
 from absl import flags
 from absl import logging
 
 import study_2d_lib
 from tfp_realnvp import storage
+from tfp_realnvp.programs import _cli
 
 flags.DEFINE_list('depths', ['1', '2', '4', '8', '50'],
                   'Numbers of coupling layers to compare.')
-flags.DEFINE_integer('steps', 500, 'Adam steps per flow.')
+flags.DEFINE_integer('steps', 500, 'Adam steps per flow.', lower_bound=1)
 flags.DEFINE_list('hidden_units', ['64', '64'],
                   'Hidden layer widths of every coupling network.')
-flags.DEFINE_integer('batch_size', 256, 'Points per step.')
+flags.DEFINE_integer('batch_size', 256, 'Points per step.', lower_bound=1)
 flags.DEFINE_float('learning_rate', 2e-3, 'Adam learning rate.')
 flags.DEFINE_integer('seed', 0, 'Seed for data, weights and minibatches.')
 flags.DEFINE_string('out_dir', 'runs/study_2d', 'Where figures and table go.')
@@ -41,4 +41,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  _cli.run(main)

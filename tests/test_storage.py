@@ -169,3 +169,31 @@ def test_local_home_is_expanded_and_urls_are_kept():
   assert storage.join('~', 'runs') == os.path.join(os.path.expanduser('~'),
                                                     'runs')
   assert storage.as_str('ram://~/x') == 'ram://~/x'
+
+
+def test_check_writable_refuses_what_cannot_be_written(tmp_path):
+  (tmp_path / 'a_file').write_text('x')
+  (tmp_path / 'a_dir').mkdir()
+  before = sorted(tmp_path.rglob('*'))
+  a_file, a_dir = str(tmp_path / 'a_file'), str(tmp_path / 'a_dir')
+  with pytest.raises(IsADirectoryError, match=f'^out {a_dir} is a dir'):
+    storage.check_writable(a_dir, 'out')
+  with pytest.raises(NotADirectoryError, match=f'^out_dir {a_file} is a file'):
+    storage.check_writable(a_file, 'out_dir', directory=True)
+  with pytest.raises(NotADirectoryError, match=f'{a_file} is a file, so no'):
+    storage.check_writable(f'{a_file}/x/y.png', 'out')
+  with pytest.raises(ValueError, match='^out is empty'):
+    storage.check_writable('', 'out')
+  # What can be written passes, and nothing is created.
+  assert storage.check_writable(f'{a_dir}/new/y.png', 'out') == (
+      f'{a_dir}/new/y.png')
+  assert storage.check_writable(a_dir, 'out_dir', directory=True) == a_dir
+  assert storage.check_writable(a_file, 'out') == a_file
+  assert sorted(tmp_path.rglob('*')) == before
+
+
+def test_check_writable_on_ram(ram):
+  tf.io.gfile.makedirs(f'{ram}/d')
+  assert storage.check_writable(f'{ram}/d/new/x.png', 'out')
+  with pytest.raises(IsADirectoryError, match=f'{ram}/d'):
+    storage.check_writable(f'{ram}/d', 'out')

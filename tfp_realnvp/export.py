@@ -169,7 +169,8 @@ def export(dist, export_dir, num_classes=None):
   module docstring): renamed into place locally, elsewhere copied with
   `saved_model.pb` last. `num_classes`: `dist` is class-conditional.
   """
-  export_dir = storage.check_filesystem(export_dir, 'export_dir')
+  export_dir = storage.check_writable(export_dir, 'export_dir',
+                                      directory=True)
   tf.io.gfile.makedirs(export_dir)
   servable = Servable(dist, num_classes)
   tmp = storage.join(export_dir, f'.tmp-export-{uuid.uuid4().hex}')

@@ -14,7 +14,7 @@ import uuid
 import tensorflow as tf
 
 __all__ = ['scheme', 'join', 'as_str', 'check_filesystem', 'check_local',
-           'write_atomic', 'read_bytes', 'publish_dir', 'remove']
+           'check_writable', 'write_atomic', 'read_bytes', 'publish_dir', 'remove']
 
 _SCHEME = re.compile(r'^([a-zA-Z][a-zA-Z0-9+.-]*)://')
 
@@ -73,6 +73,57 @@ def check_local(path, what, library):
   if name:
     raise ValueError(f'{what} {path}: {library} cannot read {name}:// paths; '
                      'copy the data to a local path first')
+  return path
+
+
+def _parent(path):
+  """The directory holding `path`; None above the top (the root, the working
+  directory, or a URL's `scheme://`)."""
+  parent = (posixpath if scheme(path) else os.path).dirname(path)
+  if not parent or parent == path or scheme(parent) != scheme(path):
+    return None
+  return parent
+
+
+def check_writable(path, what, directory=False):
+  """`path` as a string, if a file (`directory`: a directory) can go there.
+
+  Checks and creates nothing: `path` must not be a directory (`directory`:
+  a file), and its nearest existing ancestor must be a directory (locally, a
+  writable one), so that the missing parents can be made.
+
+  Args:
+    path: a path on any TensorFlow filesystem.
+    what: what `path` is, for the messages (a flag's or argument's name).
+    directory: `path` is to be a directory rather than a file.
+
+  Returns:
+    `path` as a string.
+
+  Raises:
+    IsADirectoryError, NotADirectoryError, PermissionError: naming `what`
+      and the path.
+    ValueError: an empty path, or no filesystem for the path's scheme.
+  """
+  path = check_filesystem(path, what)
+  if not path:
+    raise ValueError(f'{what} is empty; expected a path')
+  if tf.io.gfile.isdir(path):
+    if not directory:
+      raise IsADirectoryError(f'{what} {path} is a directory; expected a '
+                              'file path')
+    return path
+  if directory and tf.io.gfile.exists(path):
+    raise NotADirectoryError(f'{what} {path} is a file; expected a directory')
+  parent = _parent(path)
+  while parent and not tf.io.gfile.exists(parent):
+    parent = _parent(parent)
+  if parent and not tf.io.gfile.isdir(parent):
+    raise NotADirectoryError(f'{what} {path}: {parent} is a file, so no '
+                             'directory can be made there')
+  if not scheme(path) and not os.access(parent or os.curdir, os.W_OK):
+    raise PermissionError(f'{what} {path}: {parent or os.getcwd()} is not '
+                          'writable')
   return path
 
 

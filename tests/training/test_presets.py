@@ -132,3 +132,29 @@ def test_override_keeps_the_architecture():
   assert config.override(epochs=20, num_filters=None).training.epochs == 20
   with pytest.raises(ValueError, match='num_filters'):
     config.override(num_filters=config.architecture.num_filters + 1)
+
+
+@pytest.mark.parametrize('field, value', [
+    ('batch_size', 0), ('batch_size', 2.), ('batch_size', True),
+    ('epochs', -1), ('learning_rate', 0.), ('learning_rate', -1e-3),
+    ('learning_rate', float('nan')), ('learning_rate', float('inf')),
+    ('l2', -1e-9), ('l2', float('nan')), ('clip_norm', 0),
+    ('clip_norm', float('inf')), ('clip_norm', '100'),
+])
+def test_a_bad_training_value_is_refused_naming_the_field(field, value):
+  with pytest.raises(ValueError, match=f'^{field} must be'):
+    presets.Training(**{field: value})
+  # Before train() writes anything: make_config and override build it.
+  with pytest.raises(ValueError, match=f'^{field} must be'):
+    presets.make_config('mnist', **{field: value})
+  with pytest.raises(ValueError, match=f'^{field} must be'):
+    presets.make_config('mnist').override(**{field: value})
+
+
+def test_training_takes_zero_l2_and_integer_rates():
+  assert presets.Training(l2=0, learning_rate=1, clip_norm=5).l2 == 0
+
+
+def test_an_empty_model_dir_is_refused_naming_it():
+  with pytest.raises(ValueError, match='model_dir is empty'):
+    presets.Config.load('')

@@ -8,14 +8,13 @@ with the signatures log_prob, sample, encode and decode (see
 tfp_realnvp/export.py; a class-conditional model's also take the labels). The last line reads `exported: <path>`.
 """
 
-import sys
-
-from absl import app
 from absl import flags
 from absl import logging
 
 from tfp_realnvp import export
+from tfp_realnvp import storage
 from tfp_realnvp import training
+from tfp_realnvp.programs import _cli
 
 flags.DEFINE_string('model_dir', None, 'Directory written by bin/train.',
                     required=True)
@@ -28,19 +27,17 @@ def main(argv):
   del argv
   if not FLAGS['verbosity'].present:  # TF's INFO lines on saving are noise.
     logging.set_verbosity(logging.WARNING)
-  try:
-    # Not a model directory, no checkpoint, or a scheme without a filesystem.
-    model, config = training.load_model(FLAGS.model_dir)
-    path = export.export(model.distribution, FLAGS.export_dir,
-                         config.architecture.num_classes)
-  except (OSError, ValueError) as e:
-    sys.exit(f'error: {e}')
+  # Checked before the model loads, which takes a while.
+  storage.check_writable(FLAGS.export_dir, 'export_dir', directory=True)
+  model, config = training.load_model(FLAGS.model_dir)
+  path = export.export(model.distribution, FLAGS.export_dir,
+                       config.architecture.num_classes)
   print(f'exported: {path}')
 
 
 def run():
   """The console script `tfp-realnvp-export`."""
-  app.run(main)
+  _cli.run(main)
 
 
 if __name__ == '__main__':

@@ -10,16 +10,20 @@ CIFAR-10 configuration it is 19,609,545, what building their `encoder`
 gives.
 """
 
-from absl import app
 from absl import flags
 import numpy as np
 
 from tfp_realnvp import data
 from tfp_realnvp import distributions
+from tfp_realnvp.programs import _cli
 from tfp_realnvp.training import presets
 
-flags.DEFINE_list('datasets', sorted(set(presets.PRESETS) - {'folder', 'npz'}),
-                  'Datasets whose presets to count.')
+# folder and npz images have the shape of the user's files.
+_COUNTED = sorted(set(presets.PRESETS) - {'folder', 'npz'})
+flags.DEFINE_list('datasets', _COUNTED, 'Datasets whose presets to count.')
+flags.register_validator(
+    'datasets', lambda names: names and set(names) <= set(_COUNTED),
+    f'expected names of {", ".join(_COUNTED)}')
 FLAGS = flags.FLAGS
 
 
@@ -71,7 +75,7 @@ def main(argv):
 
 def run():
   """The console script `tfp-realnvp-params`."""
-  app.run(main)
+  _cli.run(main)
 
 
 if __name__ == '__main__':

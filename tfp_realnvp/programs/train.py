@@ -5,14 +5,12 @@
   tensorboard --logdir runs/mnist/logs
 """
 
-import sys
-
-from absl import app
 from absl import flags
 from absl import logging
 
 from tfp_realnvp import data
 from tfp_realnvp import training
+from tfp_realnvp.programs import _cli
 from tfp_realnvp.training import strategies
 
 flags.DEFINE_enum('dataset', 'mnist', data.DATASET_NAMES, 'Dataset to model.')
@@ -24,41 +22,51 @@ flags.DEFINE_string('model_dir', None, 'Where checkpoints, logs and samples '
 flags.DEFINE_bool('download', False, 'Let tfds download missing data.')
 # The hyperparameter flags carry the names of `training.HYPERPARAMETERS`
 # (Architecture and Training fields, precision); None keeps the preset's, or
-# the saved model's, value.
-flags.DEFINE_integer('num_scales', None, 'Scales of the flow.')
-flags.DEFINE_integer('num_res_blocks', None, 'Residual blocks per coupling.')
-flags.DEFINE_integer('num_filters', None, 'Feature maps at the finest scale.')
-flags.DEFINE_integer('batch_size', None, 'Images per batch.')
-flags.DEFINE_float('learning_rate', None, 'Adam learning rate.')
-flags.DEFINE_integer('epochs', None, 'Train until this many epochs are done.')
+# the saved model's, value. Bounds absl can state are flag bounds; the rest
+# (a rate > 0, finite) is checked by Architecture and Training.
+flags.DEFINE_integer('num_scales', None, 'Scales of the flow.', lower_bound=1)
+flags.DEFINE_integer('num_res_blocks', None, 'Residual blocks per coupling.',
+                     lower_bound=0)
+flags.DEFINE_integer('num_filters', None, 'Feature maps at the finest scale.',
+                     lower_bound=1)
+flags.DEFINE_integer('batch_size', None, 'Images per batch.', lower_bound=1)
+flags.DEFINE_float('learning_rate', None, 'Adam learning rate, > 0.')
+flags.DEFINE_integer('epochs', None, 'Train until this many epochs are done.',
+                     lower_bound=1)
 flags.DEFINE_bool('batch_norm', None, 'Batch norm in the s,t networks and '
                   'after each coupling (the paper); false: none.')
 flags.DEFINE_float('l2', None, "L2 penalty on the networks' gains and "
-                   'checkerboard scalars, the loss in nats per image.')
-flags.DEFINE_float('clip_norm', None, 'Clip gradients to this global norm.')
-flags.DEFINE_integer('steps_per_epoch', None, 'Cap on batches per epoch.')
+                   'checkerboard scalars, the loss in nats per image.',
+                   lower_bound=0.)
+flags.DEFINE_float('clip_norm', None, 'Clip gradients to this global norm, '
+                   '> 0.')
+flags.DEFINE_integer('steps_per_epoch', None, 'Cap on batches per epoch.',
+                     lower_bound=1)
 flags.DEFINE_integer('image_size', None, 'Side of the square images of '
                      '--dataset=folder (default 64) and npz (default: the '
                      "file's size), resized to this shorter side then "
-                     'cropped; saved with the run.')
+                     'cropped; saved with the run.', lower_bound=1)
 flags.DEFINE_integer('log_every_steps', None, 'Also log the mean training '
                      'bits/dim of every this many steps (TensorBoard '
-                     'step_bits_per_dim); default: per epoch only.')
+                     'step_bits_per_dim); default: per epoch only.',
+                     lower_bound=1)
 flags.DEFINE_integer('seed', None, 'Seed of shuffling, noise and samples; '
-                     'default: the saved one, or 0.')
+                     'default: the saved one, or 0.', lower_bound=0)
 flags.DEFINE_bool('jit_compile', False, 'Compile the training step with XLA.')
 flags.DEFINE_enum('strategy', 'default', strategies.STRATEGIES,
                   'tf.distribute strategy: mirrored (GPUs of this host), '
                   'multi_worker (hosts of TF_CONFIG), tpu (TPU_NAME).')
 flags.DEFINE_integer('collective_timeout', 300, 'multi_worker: fail after '
-                     'waiting this many seconds for another worker.')
+                     'waiting this many seconds for another worker.',
+                     lower_bound=1)
 flags.DEFINE_enum('precision', None, list(strategies.PRECISIONS),
                   'fp32, or bf16/fp16 coupling networks (mixed precision); '
                   'default: the saved one, or fp32.')
 flags.DEFINE_bool('conditional', False, 'A class-conditional model of the '
                   'labels (mnist); bin/sample --label draws one class.')
 flags.DEFINE_integer('max_nonfinite', 10, 'Stop after this many steps with a '
-                     'non-finite loss or gradient (each one is skipped).')
+                     'non-finite loss or gradient (each one is skipped).',
+                     lower_bound=1)
 flags.DEFINE_bool('deterministic', False, 'Deterministic kernels and seeds: '
                   'a killed and resumed run ends with the same weights as an '
                   'uninterrupted one.')
@@ -80,22 +88,17 @@ def main(argv):
   del argv
   if not FLAGS['verbosity'].present:  # Keep absl's INFO lines out of the progress bar.
     logging.set_verbosity(logging.WARNING)
-  try:
-    if FLAGS.dataset == 'folder' and FLAGS.data_dir and not FLAGS.strict_data:
-      _report_bad_files(FLAGS.data_dir)
-    result = training.train(
-        FLAGS.dataset, FLAGS.model_dir, FLAGS.data_dir, FLAGS.download,
-        FLAGS.seed, FLAGS.steps_per_epoch, FLAGS.jit_compile,
-        FLAGS.max_nonfinite, conditional=FLAGS.conditional,
-        deterministic=FLAGS.deterministic, strict_data=FLAGS.strict_data,
-        strategy=strategies.make(FLAGS.strategy, FLAGS.collective_timeout),
-        image_size=FLAGS.image_size, log_every_steps=FLAGS.log_every_steps,
-        **{name: FLAGS[name].value for name in training.HYPERPARAMETERS
-           if name in FLAGS})
-  # Bad data or model_dir: the message says which file; a traceback would not.
-  except (training.TrainingStopped, training.LockHeld, OSError,
-          ValueError) as e:
-    sys.exit(f'error: {e}')
+  if FLAGS.dataset == 'folder' and FLAGS.data_dir and not FLAGS.strict_data:
+    _report_bad_files(FLAGS.data_dir)
+  result = training.train(
+      FLAGS.dataset, FLAGS.model_dir, FLAGS.data_dir, FLAGS.download,
+      FLAGS.seed, FLAGS.steps_per_epoch, FLAGS.jit_compile,
+      FLAGS.max_nonfinite, conditional=FLAGS.conditional,
+      deterministic=FLAGS.deterministic, strict_data=FLAGS.strict_data,
+      strategy=strategies.make(FLAGS.strategy, FLAGS.collective_timeout),
+      image_size=FLAGS.image_size, log_every_steps=FLAGS.log_every_steps,
+      **{name: FLAGS[name].value for name in training.HYPERPARAMETERS
+         if name in FLAGS})
   print(f'validation bits/dim: {result.bits_per_dim:.4f} (epoch '
         f'{result.epoch}, step {result.step}, {result.nonfinite_steps} '
         'non-finite steps skipped)')
@@ -106,7 +109,7 @@ def main(argv):
 
 def run():
   """The console script `tfp-realnvp-train`."""
-  app.run(main)
+  _cli.run(main, errors=(training.TrainingStopped, training.LockHeld))
 
 
 if __name__ == '__main__':

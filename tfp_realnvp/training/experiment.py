@@ -190,13 +190,16 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
   Returns:
     A `TrainResult`.
   """
-  if log_every_steps is not None and (
-      not isinstance(log_every_steps, int) or log_every_steps < 1):
-    raise ValueError('log_every_steps must be a positive integer or None; '
-                     f'got {log_every_steps!r}')
+  for name, value in (('steps_per_epoch', steps_per_epoch),
+                      ('max_nonfinite', max_nonfinite),
+                      ('log_every_steps', log_every_steps)):
+    if value is not None and (not isinstance(value, int) or value < 1):
+      raise ValueError(f'{name} must be a positive integer or None; got '
+                       f'{value!r}.')
   default_dir = f'{dataset}_conditional' if conditional else dataset
-  model_dir = storage.check_filesystem(
-      model_dir or storage.join('runs', default_dir), 'model_dir')
+  model_dir = storage.check_writable(
+      model_dir or storage.join('runs', default_dir), 'model_dir',
+      directory=True)
   config = _run_config(model_dir, dataset, data_dir, seed, conditional,
                        image_size, hyperparameters)
   strategy = strategy or tf.distribute.get_strategy()
@@ -373,15 +376,21 @@ def sample(model_dir, out, num=NUM_SAMPLES, temperature=SAMPLE_TEMPERATURE,
            seed=0, label=None):
   """Writes a PNG grid of `num` samples of `model_dir`'s model to `out`.
 
-  A class-conditional model draws `label` (default: every class in turn).
-  A temperature that is not a finite number > 0 raises ValueError before the
-  model loads.
+  A class-conditional model draws `label` (default: every class in turn),
+  one of its classes. A temperature that is not a finite number > 0, a `num`
+  below 1 and an `out` that cannot be written raise before the model loads.
   """
   latent.check_temperature(temperature)
+  if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+    raise ValueError(f'num must be a positive integer; got {num!r}.')
+  out = storage.check_writable(out, 'out')
   model, config = load_model(model_dir)
   if label is not None and not config.conditional:
     raise ValueError(f'{model_dir} holds an unconditional model; train with '
                      '--conditional to sample a label')
+  if label is not None and not 0 <= label < config.architecture.num_classes:
+    raise ValueError(f'label must be a class of {model_dir}, in [0, '
+                     f'{config.architecture.num_classes}); got {label!r}.')
   labels = None if label is None else tf.fill([num], label)
   return images.write_png(
       out, model.sample_images(num, temperature, seed, labels))

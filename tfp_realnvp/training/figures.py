@@ -23,10 +23,17 @@ def latent_figures(model_dir, out_dir, size=8, temperatures=(0.5, 0.7, 1.),
   - `temperature.png`: one row of samples per temperature, same latents.
 
   Returns the paths. For unconditional models. A temperature that is not a
-  finite number > 0 raises ValueError before the model loads.
+  finite number > 0, a `size` below 4 (the manifold's corners are 4 images)
+  and an `out_dir` that cannot be a directory raise before the model loads.
   """
+  if not temperatures:
+    raise ValueError('temperatures is empty; expected at least one')
   for temperature in temperatures:
     latent.check_temperature(temperature)
+  if isinstance(size, bool) or not isinstance(size, int) or size < 4:
+    raise ValueError(f'size must be an integer >= 4 (the manifold needs 4 '
+                     f'images); got {size!r}.')
+  out_dir = storage.check_writable(out_dir, 'out_dir', directory=True)
   model, config = experiment.load_model(model_dir)
   if config.conditional:
     raise ValueError(f'{model_dir} holds a conditional model; latent figures '

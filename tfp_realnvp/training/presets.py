@@ -8,6 +8,7 @@ overridden by name: an `Architecture` field, a `Training` field, or
 
 import dataclasses
 import json
+import math
 import types
 from typing import Any, Mapping
 
@@ -33,6 +34,22 @@ class Training:
   l2: float = 5e-5  # on the networks' regularized_weights, loss in nats
   clip_norm: float = 100.
   epochs: int = 100
+
+  def __post_init__(self):
+    # Checked here, so that a bad value stops train() before it writes the
+    # run's config.json.
+    for name in ('batch_size', 'epochs'):
+      value = getattr(self, name)
+      if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f'{name} must be a positive integer; got {value!r}.')
+    for name, lowest in (('learning_rate', '>'), ('l2', '>='),
+                         ('clip_norm', '>')):
+      value = getattr(self, name)
+      if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+          not math.isfinite(value) or value < 0 or
+          (lowest == '>' and value == 0)):
+        raise ValueError(f'{name} must be a finite number {lowest} 0; got '
+                         f'{value!r}.')
 
   def optimizer(self):
     """Adam at `learning_rate` (epsilon 1e-8 as in the authors' code),
@@ -173,6 +190,9 @@ class Config:
 
   @classmethod
   def load(cls, model_dir):
+    if not storage.as_str(model_dir):
+      raise ValueError('model_dir is empty; expected a directory written by '
+                       'bin/train')
     path = storage.join(model_dir, CONFIG_FILE)
     if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path):
       raise FileNotFoundError(f'{path} does not exist: {model_dir} is not a '
