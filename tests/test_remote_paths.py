@@ -6,7 +6,6 @@ each program's `main` runs in this one, its absl flags parsed in-process.
 Nothing may appear on the local disk.
 """
 
-import importlib.util
 import io
 import os
 from pathlib import Path
@@ -21,6 +20,7 @@ from tfp_realnvp import export
 from tfp_realnvp import storage
 from tfp_realnvp import training
 from tfp_realnvp.training import figures
+from tests.programs import program_testing
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
@@ -30,23 +30,10 @@ pytestmark = pytest.mark.slow
 
 
 def run_main(program, *args):
-  """Runs bin/<program>'s `main` here with `args` as its command line.
-
-  Each program defines its flags on import; they are removed afterwards, so
-  the next program can define flags of the same names.
-  """
-  before = set(flags.FLAGS)
-  spec = importlib.util.spec_from_file_location(
-      f'program_{program}', ROOT / 'tfp_realnvp' / 'programs' / f'{program}.py')
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  try:
+  """Runs bin/<program>'s `main` here with `args` as its command line."""
+  with program_testing.loaded(program) as module:
     flags.FLAGS([program, *args])
     module.main([program])
-  finally:
-    flags.FLAGS.unparse_flags()
-    for name in set(flags.FLAGS) - before:
-      delattr(flags.FLAGS, name)
 
 
 def files(root):

@@ -7,7 +7,6 @@ imported once); a few run bin/<program> to check the real stderr.
 """
 
 import contextlib
-import importlib.util
 import io
 import os
 from pathlib import Path
@@ -25,6 +24,7 @@ from tfp_realnvp import data
 from tfp_realnvp import training
 from tfp_realnvp.programs import _cli
 from tfp_realnvp.training import strategies
+from tests.programs import program_testing
 
 ROOT = Path(__file__).absolute().parents[2]
 TINY = dict(num_scales=1, num_res_blocks=1, num_filters=4, steps_per_epoch=2,
@@ -66,27 +66,16 @@ def tree(*roots):
 
 def run_program(program, args):
   """(exit status, stderr) of `tfp_realnvp.programs.<program>.run()` run
-  with `args` in this process.
-
-  The program's flags are defined on import and removed afterwards, so that
-  the next program can define flags of the same names.
-  """
-  before = set(flags.FLAGS)
-  spec = importlib.util.spec_from_file_location(
-      f'program_{program}', ROOT / 'tfp_realnvp' / 'programs' / f'{program}.py')
-  module = importlib.util.module_from_spec(spec)
+  with `args` in this process."""
   stderr = io.StringIO()
   argv = sys.argv
   try:
-    spec.loader.exec_module(module)
-    sys.argv = [program, *args]
-    with contextlib.redirect_stderr(stderr), pytest.raises(SystemExit) as e:
-      module.run()
+    with program_testing.loaded(program) as module:
+      sys.argv = [program, *args]
+      with contextlib.redirect_stderr(stderr), pytest.raises(SystemExit) as e:
+        module.run()
   finally:
     sys.argv = argv
-    flags.FLAGS.unparse_flags()
-    for name in set(flags.FLAGS) - before:
-      delattr(flags.FLAGS, name)
   return e.value.code, stderr.getvalue()
 
 

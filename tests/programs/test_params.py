@@ -9,14 +9,17 @@ import pytest
 from tfp_realnvp import config
 from tfp_realnvp import distributions
 
-from tfp_realnvp.programs import params
+from tests.programs import program_testing
+
+with program_testing.loaded('params') as params:
+  authors_parameter_count = params.authors_parameter_count
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 
 def test_the_authors_count_of_cifar10_is_their_built_encoders():
-  assert params.authors_parameter_count(config.Architecture(
+  assert authors_parameter_count(config.Architecture(
       [32, 32, 3], num_scales=2, num_res_blocks=8, num_filters=64)) == (
           19_609_545)
 
@@ -32,7 +35,7 @@ def test_the_authors_count_of_cifar10_is_their_built_encoders():
 def test_built_models_have_the_authors_count(architecture):
   dist = distributions.real_nvp_distribution(architecture)
   built = sum(int(np.prod(v.shape)) for v in dist.trainable_variables)
-  assert built == params.authors_parameter_count(architecture)
+  assert built == authors_parameter_count(architecture)
 
 
 def test_program_prints_a_row_per_preset():
