@@ -129,3 +129,23 @@ def test_params_script_counts_a_preset(venv, tmp_path):
   out = run(venv / 'bin' / 'tfp-realnvp-params', '--datasets=mnist',
             cwd=tmp_path).stdout
   assert re.search(r'^mnist \| 28x28x1 \|', out, re.M)
+
+
+def test_bin_uses_an_active_environment_that_has_what_it_needs(venv,
+                                                               tmp_path):
+  """bin/_env runs the programs with the active virtual environment if it
+  has their modules, else with its own (here TFP_REALNVP_VENV, this one)."""
+  bare = tmp_path / 'bare'
+  run(sys.executable, '-m', 'venv', '--without-pip', bare, cwd=tmp_path)
+  chosen = {}
+  for active in (venv, bare):
+    env = {**ENV, 'VIRTUAL_ENV': str(active), 'TFP_REALNVP_VENV': sys.prefix}
+    if active == venv:
+      del env['TFP_REALNVP_VENV']
+    result = subprocess.run(
+        ['bash', '-c', f'source {ROOT / "bin" / "_env"} && echo "$PY"'],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    chosen[active] = Path(result.stdout.strip())
+  assert chosen[venv] == venv / 'bin' / 'python'
+  assert chosen[bare] == Path(sys.prefix) / 'bin' / 'python'
