@@ -56,3 +56,20 @@ def test_module_imports_and_runs_without_plotting_images_or_datasets(module):
            'PYTHONPATH': os.pathsep.join([str(ROOT), str(ROOT / 'examples')])})
   assert result.returncode == 0, result.stderr[-3000:]
   assert result.stdout.splitlines()[-1] == '[]'
+
+
+def test_training_on_the_embedded_mnist_needs_no_lmdb_or_plotting():
+  """The `programs` extra (data, absl, TensorBoard) without `lmdb` and
+  `plots`: only LSUN's LMDB files need lmdb."""
+  check = CHECK.replace('import tfp_realnvp\n', """import tfp_realnvp
+from tfp_realnvp import data
+next(iter(data.load('mnist', 'validation')))
+""")
+  result = subprocess.run(
+      [sys.executable, '-c', check.format(blocked=('lmdb', 'matplotlib'),
+                                          module='tfp_realnvp.training')],
+      capture_output=True, text=True, cwd=ROOT, timeout=300,
+      env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2',
+           'PYTHONPATH': str(ROOT)})
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert result.stdout.splitlines()[-1] == '[]'

@@ -4,6 +4,7 @@ import hashlib
 import io
 import logging
 import math
+import sys
 
 import lmdb
 import numpy as np
@@ -130,6 +131,13 @@ def test_lmdb_on_a_remote_filesystem_fails_saying_it_must_be_local(lmdbs):
       data.load('lsun_bedroom', 'train', 'ram://lsun')
   finally:
     tf.io.gfile.remove(remote)
+
+
+def test_without_the_lmdb_package_the_error_names_the_extra(lmdbs,
+                                                              monkeypatch):
+  monkeypatch.setitem(sys.modules, 'lmdb', None)  # import lmdb fails
+  with pytest.raises(ImportError, match=r"tfp_realnvp\[lmdb\]"):
+    data.load('lsun_bedroom', 'train', lmdbs[0])
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ A category's data_dir holds the unzipped `<category>_train_lmdb/` and
 JPEG). The lmdb package reads local directories only.
 """
 
-import lmdb
 import tensorflow as tf
 
 from tfp_realnvp import storage
@@ -40,6 +39,11 @@ def _open(path):
   if not tf.io.gfile.exists(storage.join(path, 'data.mdb')):
     raise FileNotFoundError(f'{path}/data.mdb does not exist; expected an '
                             'LMDB directory (data.mdb, lock.mdb)')
+  try:
+    import lmdb  # pylint: disable=g-import-not-at-top
+  except ImportError as e:  # An extra: only LSUN's LMDB files need it.
+    raise ImportError(f'reading {path} needs the lmdb package: pip install '
+                      "'tfp_realnvp[lmdb]'") from e
   # Read-only and without the lock file: the release's directories may be
   # on read-only storage, and nothing writes to them.
   return lmdb.open(path, readonly=True, lock=False)

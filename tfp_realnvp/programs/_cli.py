@@ -15,11 +15,12 @@ import tensorflow as tf
 
 __all__ = ['USER_ERRORS', 'run']
 
-# What the library raises for bad input or an unusable path. Of TensorFlow's
-# errors, those of files (tf.io.gfile) and of invalid values; out of memory
-# too, which a smaller batch fixes. The others (internal, unknown, ...) are
-# bugs.
-USER_ERRORS = (ValueError, OSError, tf.errors.InvalidArgumentError,
+# What the library raises for bad input or an unusable path, or for a
+# missing extra (ImportError naming the pip install). Of TensorFlow's errors,
+# those of files (tf.io.gfile) and of invalid values; out of memory too,
+# which a smaller batch fixes. The others (internal, unknown, ...) are bugs.
+USER_ERRORS = (ValueError, OSError, ImportError,
+               tf.errors.InvalidArgumentError,
                tf.errors.NotFoundError, tf.errors.AlreadyExistsError,
                tf.errors.PermissionDeniedError,
                tf.errors.FailedPreconditionError,
