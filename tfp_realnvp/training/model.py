@@ -127,6 +127,9 @@ class DistributionModel(tf_keras.Model):
     """What training adds to the mean negative log-likelihood; none here."""
     return tf.zeros([], self.distribution.dtype)
 
+  # Its Python branches are on Python values (tf.cond where not); autograph
+  # would rewrite every function and layer it calls while tracing.
+  @tf.autograph.experimental.do_not_convert
   def train_step(self, inputs):
     # Batch normalization updates its running averages in the forward pass;
     # a skipped step puts these copies back.
