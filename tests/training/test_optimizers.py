@@ -52,3 +52,19 @@ def test_restores_a_keras_adam_checkpoint(tmp_path):
 def test_refuses_what_it_does_not_fuse():
   with pytest.raises(ValueError, match='amsgrad'):
     optimizers.FusedAdam(amsgrad=True)
+
+
+def test_builds_the_step_constants_once():
+  """One set of hyperparameter ops per step, not one per variable."""
+  variables = [tf.Variable(tf.zeros(shape)) for shape in SHAPES]
+  optimizer = optimizers.FusedAdam(0.05)
+  optimizer.build(variables)
+
+  @tf.function
+  def step():
+    optimizer.apply_gradients(
+        zip([tf.ones_like(v) for v in variables], variables))
+
+  ops = step.get_concrete_function().graph.get_operations()
+  assert sum(op.type == 'Pow' for op in ops) == 2
+  assert sum(op.type == 'ResourceApplyAdam' for op in ops) == len(SHAPES)

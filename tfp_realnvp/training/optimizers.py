@@ -33,17 +33,37 @@ class FusedAdam(tf_keras.optimizers.Adam):
       raise ValueError('FusedAdam supports neither amsgrad nor '
                        'adaptive_epsilon; use tf_keras.optimizers.Adam.')
     super().__init__(learning_rate, **kwargs)
+    self._step_constants = None  # {(dtype, device): ...} inside a step
+
+  def apply_gradients(self, grads_and_vars, *args, **kwargs):
+    # The step's hyperparameters, made once per dtype and device instead of
+    # once per variable: 10 fewer graph ops per variable, a tenth of the
+    # CIFAR-10 model's traced ops.
+    self._step_constants = self._no_dependency({})  # Not checkpointed.
+    try:
+      return super().apply_gradients(grads_and_vars, *args, **kwargs)
+    finally:
+      self._step_constants = None
+
+  def _hyperparameters(self, dtype, device):
+    cache = self._step_constants
+    if cache is not None and (dtype, device) in cache:
+      return cache[dtype, device]
+    step = tf.cast(self.iterations + 1, dtype)
+    beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
+    constants = dict(
+        beta1_power=tf.pow(beta_1, step), beta2_power=tf.pow(beta_2, step),
+        lr=tf.cast(self.learning_rate, dtype), beta1=beta_1, beta2=beta_2,
+        epsilon=tf.cast(self.epsilon, dtype))
+    if cache is not None:
+      cache[dtype, device] = constants
+    return constants
 
   def update_step(self, gradient, variable):
     if isinstance(gradient, tf.IndexedSlices):  # No fused sparse kernel.
       return super().update_step(gradient, variable)
-    dtype = variable.dtype
-    step = tf.cast(self.iterations + 1, dtype)
     index = self._index_dict[self._var_key(variable)]
-    beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
     return tf.raw_ops.ResourceApplyAdam(
         var=variable.handle, m=self._momentums[index].handle,
-        v=self._velocities[index].handle,
-        beta1_power=tf.pow(beta_1, step), beta2_power=tf.pow(beta_2, step),
-        lr=tf.cast(self.learning_rate, dtype), beta1=beta_1, beta2=beta_2,
-        epsilon=tf.cast(self.epsilon, dtype), grad=gradient)
+        v=self._velocities[index].handle, grad=gradient,
+        **self._hyperparameters(variable.dtype, variable.device))
