@@ -6,7 +6,14 @@ flags all read an `Architecture`; a run saves it beside its checkpoints.
 
 import dataclasses
 
-__all__ = ['Architecture', 'default_num_scales']
+__all__ = ['Architecture', 'default_num_scales', 'check_count']
+
+
+def check_count(name, value, lowest=1):
+  """Raises ValueError naming `name` unless `value` is an int >= `lowest`
+  (a bool is not a count)."""
+  if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+    raise ValueError(f'{name} must be a positive integer; got {value!r}.')
 
 
 def default_num_scales(height, width, smallest=4):
@@ -60,10 +67,8 @@ class Architecture:
     if self.num_scales is None:
       object.__setattr__(self, 'num_scales', default_num_scales(*shape[:2]))
     for field in ('num_scales', 'num_res_blocks', 'num_filters', 'num_bits'):
-      value = getattr(self, field)
-      if not isinstance(value, int) or value < (0 if field ==
-                                                'num_res_blocks' else 1):
-        raise ValueError(f'{field} must be a positive integer; got {value!r}.')
+      check_count(field, getattr(self, field),
+                  lowest=0 if field == 'num_res_blocks' else 1)
     halvings = 2 ** (self.num_scales - 1)
     if shape[0] % halvings or shape[1] % halvings:
       raise ValueError(

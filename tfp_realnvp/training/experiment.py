@@ -22,6 +22,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 import tensorflow as tf
 import tf_keras
 
+from tfp_realnvp import config as config_lib
 from tfp_realnvp import data
 from tfp_realnvp import latent
 from tfp_realnvp import storage
@@ -193,9 +194,8 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
   for name, value in (('steps_per_epoch', steps_per_epoch),
                       ('max_nonfinite', max_nonfinite),
                       ('log_every_steps', log_every_steps)):
-    if value is not None and (not isinstance(value, int) or value < 1):
-      raise ValueError(f'{name} must be a positive integer or None; got '
-                       f'{value!r}.')
+    if value is not None:
+      config_lib.check_count(name, value)
   default_dir = f'{dataset}_conditional' if conditional else dataset
   model_dir = storage.check_writable(
       model_dir or storage.join('runs', default_dir), 'model_dir',
@@ -381,8 +381,7 @@ def sample(model_dir, out, num=NUM_SAMPLES, temperature=SAMPLE_TEMPERATURE,
   below 1 and an `out` that cannot be written raise before the model loads.
   """
   latent.check_temperature(temperature)
-  if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-    raise ValueError(f'num must be a positive integer; got {num!r}.')
+  config_lib.check_count('num', num)
   out = storage.check_writable(out, 'out')
   model, config = load_model(model_dir)
   if label is not None and not config.conditional:

@@ -39,9 +39,7 @@ class Training:
     # Checked here, so that a bad value stops train() before it writes the
     # run's config.json.
     for name in ('batch_size', 'epochs'):
-      value = getattr(self, name)
-      if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f'{name} must be a positive integer; got {value!r}.')
+      config_lib.check_count(name, getattr(self, name))
     for name, lowest in (('learning_rate', '>'), ('l2', '>='),
                          ('clip_norm', '>')):
       value = getattr(self, name)
