@@ -19,6 +19,7 @@ pip install 'tfp_realnvp[torch]'.
 """
 
 import contextlib
+import itertools
 import json
 import os
 import sys
@@ -39,6 +40,9 @@ flags.DEFINE_enum('precision', 'fp32', [*benchmark_lib.PRECISIONS, 'both'],
                   'bf16: coupling networks in mixed_bfloat16.')
 flags.DEFINE_enum('jit_compile', 'false', ['false', 'true', 'both'],
                   'Compile the measured functions with XLA.')
+flags.DEFINE_enum('recompute_gradients', 'false', ['false', 'true', 'both'],
+                  "Train with the s,t networks' activations recomputed for "
+                  'the gradient (less memory).')
 flags.DEFINE_float('seconds_per_measurement', 10.,
                    'Time each of train, log_prob and sample this long.')
 flags.DEFINE_integer('batch_size', None, "Default: each configuration's.")
@@ -107,8 +111,9 @@ def main(argv):
   if FLAGS.reference == 'torch' and not benchmark_lib.torch_available():
     sys.exit(benchmark_lib.TORCH_MISSING)
   start = time.perf_counter()
-  jits = {'false': [False], 'true': [True],
-          'both': [False, True]}[FLAGS.jit_compile]
+  choices = {'false': [False], 'true': [True], 'both': [False, True]}
+  jits = choices[FLAGS.jit_compile]
+  recomputes = choices[FLAGS.recompute_gradients]
   sizes = [int(n) for n in FLAGS.peak_matrix_sizes]
   peaks = {}
   for precision in precisions:
@@ -118,17 +123,18 @@ def main(argv):
   rows, references, failed = [], [], []
   for name in FLAGS.configs:
     for precision in precisions:
-      for jit in jits:
+      for jit, recompute in itertools.product(jits, recomputes):
+        run = f'{name} {precision} jit={jit} recompute={recompute}'
         try:
-          with _announced(f'{name} {precision} jit={jit}'):
+          with _announced(run):
             row = benchmark_lib.run_config(name, precision, jit,
                                            FLAGS.seconds_per_measurement,
                                            FLAGS.batch_size, peaks,
-                                           FLAGS.image_size)
+                                           FLAGS.image_size, recompute)
         except Exception as e:  # pylint: disable=broad-except
           # An XLA or out-of-memory failure is a result too; go on.
-          logging.exception('%s %s jit=%s failed', name, precision, jit)
-          failed.append(f'{name} {precision} jit={jit}: {e!r}')
+          logging.exception('%s failed', run)
+          failed.append(f'{run}: {e!r}')
           continue
         print(json.dumps(row), flush=True)
         rows.append(row)
@@ -155,7 +161,7 @@ def main(argv):
       f'{peak_text}. {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, '
       f'TF_ENABLE_ONEDNN_OPTS={onednn}.',
       benchmark_lib.markdown_table(rows),
-      benchmark_lib.targets_table(rows),
+      benchmark_lib.targets_table(rows, references),
       _comparison(rows, references),
       '\n'.join(f'Failed: {f}' for f in failed),
       f'Wall time {time.perf_counter() - start:.0f} s.',

@@ -103,21 +103,33 @@ def test_log_prob_runs_exactly_the_counted_convolutions():
   assert executed == benchmark_lib.forward_flops(dist)
 
 
-def test_targets_table_compares_bf16_with_fp32():
+def test_targets_table_checks_peak_fractions_first_step_and_reference_ratios():
   row = dict(config='cifar10_paper', precision='fp32', jit_compile=False,
-             train_images_per_s=10., train_fraction_of_peak=0.5,
-             log_prob_fraction_of_peak=0.95, sample_fraction_of_peak=0.9,
-             sample_over_log_prob_time=1.05, train_peak_rss_gb=7.,
-             first_train_step_s=30.)
-  table = benchmark_lib.targets_table(
-      [row, dict(row, precision='bf16', train_images_per_s=25.)])
-  met = {line.split(' | ')[1]: line.split(' | ')[3].rstrip(' |')
-         for line in table.splitlines()[2:]}
-  assert met == {
-      'train >= 0.8 of peak': 'no', 'log_prob >= 0.9 of peak': 'yes',
-      'sample >= 0.9 of peak': 'yes', 'sample time <= 1.1 x log_prob': 'yes',
-      'train peak RSS <= 6 GB': 'no', 'first train step <= 60 s': 'yes',
-      'bf16 train >= 2 x fp32': 'yes'}
+             recompute_gradients=False, batch_size=64,
+             event_shape=[32, 32, 3],
+             train_images_per_s=9., log_prob_images_per_s=20.,
+             sample_images_per_s=31., first_train_step_s=30.,
+             train_peak_rss_gb=2., num_parameters=10,
+             train_fraction_of_peak=0.5, log_prob_fraction_of_peak=0.95,
+             sample_fraction_of_peak=0.9)
+  reference = dict(row, train_images_per_s=6., log_prob_images_per_s=20.,
+                   sample_images_per_s=20., train_peak_rss_gb=5.)
+
+  def met(*references):
+    table = benchmark_lib.targets_table(
+        [row, dict(row, precision='bf16')], references)
+    return {line.split(' | ')[1]: line.split(' | ')[3].rstrip(' |')
+            for line in table.splitlines()[2:]}
+
+  assert met(reference) == {
+      'train >= 0.85 of peak': 'no', 'log_prob >= 0.9 of peak': 'yes',
+      'sample >= 0.9 of peak': 'yes', 'first train step <= 20 s': 'no',
+      'train >= 1.5 x reference': 'yes', 'log_prob >= 1.5 x reference': 'no',
+      'sample >= 1.5 x reference': 'yes',
+      'train peak RSS <= 0.5 x reference': 'yes'}
+  # Without a reference of the same run its ratios are not measured.
+  assert met(dict(reference, batch_size=32))[
+      'train >= 1.5 x reference'] == '-'
 
 
 def test_profile_sums_op_time_by_type(tmp_path):
@@ -169,12 +181,13 @@ def test_program_prints_json_lines_and_table(tmp_path):
     assert row[key] > 0, key
   table = [line for line in out.read_text().splitlines()
            if line.startswith('| tiny ')]
-  assert len(table) == 1 and len(table[0].split(' | ')) == 15
+  assert len(table) == 1 and len(table[0].split(' | ')) == 16
   assert out.read_text() in result.stdout
   # As each measurement starts and ends, on stderr only.
   assert progress(result.stderr) == [
       'peak fp32: started', 'peak fp32: done in N s',
-      'tiny fp32 jit=False: started', 'tiny fp32 jit=False: done in N s']
+      'tiny fp32 jit=False recompute=False: started',
+      'tiny fp32 jit=False recompute=False: done in N s']
   assert not progress(result.stdout)
 
 
@@ -188,9 +201,9 @@ def test_program_reports_a_failed_configuration_and_goes_on():
       capture_output=True, text=True, check=True, timeout=300)
   assert progress(result.stderr) == [
       'peak fp32: started', 'peak fp32: done in N s',
-      'tiny fp32 jit=False: started',
-      'tiny fp32 jit=False: failed after N s (ValueError)']
-  assert 'Failed: tiny fp32 jit=False' in result.stdout
+      'tiny fp32 jit=False recompute=False: started',
+      'tiny fp32 jit=False recompute=False: failed after N s (ValueError)']
+  assert 'Failed: tiny fp32 jit=False recompute=False' in result.stdout
 
 
 def test_peak_memory_is_the_programs_own_not_its_parents():

@@ -72,3 +72,69 @@ def test_mixed_bfloat16_resnet_gradients_reach_every_weight():
   kernel_gradient, = [g for g, v in zip(gradients, net.trainable_variables)
                       if v is net.conv_out.v]
   assert np.abs(kernel_gradient).max() > 0
+
+
+def _copy_of(net, **changes):
+  """A ResNet like `net`, with its weights and running averages."""
+  config = dict(channels=net.channels, num_blocks=len(net.blocks),
+                num_filters=net.conv_in.filters,
+                num_classes=net.condition.num_classes,
+                recompute_gradients=net.recompute_gradients)
+  config.update(changes)
+  copy = networks.ResNet(**config)
+  copy.set_weights(net.get_weights())
+  return copy
+
+
+def _step(net, x, conditional_input, function):
+  def run():
+    with tf.GradientTape() as tape:
+      tape.watch(x)
+      shift, log_scale = net(x, training=True,
+                             conditional_input=conditional_input)
+      loss = tf.reduce_sum(shift * tf.sin(x) + log_scale * tf.cos(x))
+    return [shift, log_scale,
+            *tape.gradient(loss, [x, *net.trainable_variables])]
+  return [t.numpy() for t in (tf.function(run) if function else run)()]
+
+
+@pytest.mark.parametrize('function', [False, True])
+def test_recomputed_gradients_and_running_averages_are_the_plain_networks(
+    function):
+  plain = networks.ResNet(4, num_blocks=2, num_filters=8, num_classes=3)
+  recomputed = _copy_of(plain, recompute_gradients=True)
+  x = tf.random.stateless_normal([3, 6, 6, 4], [4, 0])
+  labels = tf.one_hot([0, 2, 1], 3)
+  for got, expected in zip(_step(recomputed, x, labels, function),
+                           _step(plain, x, labels, function)):
+    np.testing.assert_allclose(got, expected, rtol=1e-5,
+                               atol=1e-5 * np.abs(expected).max())
+  # Moved once, by the one batch (not again when the gradient ran the
+  # network a second time).
+  for got, expected in zip(recomputed.non_trainable_weights,
+                           plain.non_trainable_weights):
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-5,
+                               atol=1e-6 * np.abs(expected.numpy()).max())
+  assert any(np.abs(v.numpy()).max() > 0
+             for v in recomputed.non_trainable_weights
+             if 'moving_mean' in v.name)
+
+
+def test_recomputed_network_runs_again_in_the_backward_pass():
+  def convolutions(recompute_gradients):
+    net = networks.ResNet(2, num_blocks=1, num_filters=4,
+                          recompute_gradients=recompute_gradients)
+    x = tf.zeros([1, 4, 4, 2])
+
+    @tf.function
+    def gradients():
+      with tf.GradientTape() as tape:
+        shift, log_scale = net(x, training=True)
+      return tape.gradient([shift, log_scale], net.trainable_variables)
+
+    graph = gradients.get_concrete_function().graph
+    return sum(op.type == 'Conv2D' for op in graph.get_operations())
+
+  # conv_in, skip_in, two in the block, skip0, conv_out: 6 forward.
+  assert convolutions(False) == 6
+  assert convolutions(True) == 12

@@ -139,6 +139,7 @@ def test_benchmark_reference_row_and_comparison():
   assert reference['implementation'].startswith('torch ')
 
   ours = dict(reference, precision='fp32', jit_compile=False,
+              recompute_gradients=True,
               train_images_per_s=2 * reference['train_images_per_s'])
   other_batch = dict(ours, batch_size=8)
   assert benchmark_lib.ratios(ours, reference)['train_images_per_s'] == 2
@@ -146,8 +147,8 @@ def test_benchmark_reference_row_and_comparison():
                                          [reference]).splitlines()
   assert len(lines) == 3  # Header, rule, and the row with a reference.
   cells = lines[2].strip('| ').split(' | ')
-  assert cells[:5] == ['tiny', 'fp32', 'False', '4', '16x16']
-  assert cells[5].endswith(' = 2.00') and cells[-1].endswith(' = 1.00')
+  assert cells[:6] == ['tiny', 'fp32', 'False', 'True', '4', '16x16']
+  assert cells[6].endswith(' = 2.00') and cells[-1].endswith(' = 1.00')
 
 
 def test_missing_torch_is_one_line_naming_the_install(monkeypatch):

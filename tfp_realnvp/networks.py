@@ -10,6 +10,7 @@ then lists every weight.
 """
 
 import math
+import threading
 
 import tensorflow as tf
 import tf_keras
@@ -98,6 +99,30 @@ class WeightNormConv2D(tf_keras.layers.Layer):
     return y + self.bias if self.use_bias else y
 
 
+# Set while `_recompute` runs a network again for its gradient (per thread:
+# tf.distribute runs each replica's step in a thread of its own).
+_recomputing = threading.local()
+
+
+def _recompute(fn, x):
+  """`fn(x)`, its activations recomputed when the gradient is taken.
+
+  `tf.recompute_grad` keeps only `x` and runs `fn` again in the backward
+  pass; batch norms update their running averages on the first run only.
+  """
+  runs = []
+
+  def run(x):
+    _recomputing.active = bool(runs)
+    runs.append(None)
+    try:
+      return fn(x)
+    finally:
+      _recomputing.active = False
+
+  return tf.recompute_grad(run)(x)
+
+
 class _BatchNorm(tf_keras.layers.BatchNormalization):
   """The authors' `batch_norm(scale=False)`: a learned shift, no gain; or,
   with `enabled=False`, the identity."""
@@ -114,6 +139,12 @@ class _BatchNorm(tf_keras.layers.BatchNormalization):
 
   def call(self, x, training=None):
     return super().call(x, training=training) if self.enabled else x
+
+  def add_update(self, updates):
+    # A recomputation sees the batch of the first run: updating again would
+    # count that batch twice.
+    if not getattr(_recomputing, 'active', False):
+      super().add_update(updates)
 
 
 class ResNet(tf_keras.layers.Layer):
@@ -149,12 +180,19 @@ class ResNet(tf_keras.layers.Layer):
   With `num_classes`, the network is class-conditional: `call(x,
   conditional_input=one_hot)` adds a learned per-class bias to the first
   feature maps (`one_hot` is `[N, num_classes]`, one row per image).
+
+  With `recompute_gradients` (an attribute, which may be changed between
+  calls) a call keeps none of the network's activations for the gradient: they are computed again in the backward pass (one more
+  forward pass of the network, for a fraction of the memory). The values,
+  gradients and running averages are those of the plain network.
   """
 
   def __init__(self, channels, num_blocks=4, num_filters=32, mask=None,
-               initial_scale=0., num_classes=None, batch_norm=True, **kwargs):
+               initial_scale=0., num_classes=None, batch_norm=True,
+               recompute_gradients=False, **kwargs):
     super().__init__(**kwargs)
     self.channels = channels
+    self.recompute_gradients = recompute_gradients
     self.mask = None if mask is None else tf.constant(mask, self.dtype)
     policy = self.dtype_policy
     self.bn_in = _BatchNorm(batch_norm, name='bn_in', dtype=policy)
@@ -205,6 +243,11 @@ class ResNet(tf_keras.layers.Layer):
     return gains + ([self.scale] if self.mask is not None else [])
 
   def call(self, x, training=None, conditional_input=None):
+    def network(x):
+      return self._shift_and_log_scale(x, training, conditional_input)
+    return _recompute(network, x) if self.recompute_gradients else network(x)
+
+  def _shift_and_log_scale(self, x, training, conditional_input):
     h = self.bn_in(x, training=training)
     parts = [h, -h]
     if self.mask is not None:
@@ -289,6 +332,8 @@ class MLP(tf_keras.layers.Layer):
         h = self.condition(h, conditional_input)
     shift, log_scale = tf.split(self.out(h), 2, axis=-1)
     return shift, self.scale * tf.tanh(log_scale)
+
+
 class _Condition(tf_keras.layers.Layer):
   """Adds a learned bias per class to features; the identity if unconditional.
 

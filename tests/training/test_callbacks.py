@@ -1,8 +1,10 @@
-"""Checkpointing: saves each clean epoch, stops on non-finite steps."""
+"""Checkpointing: saves each clean epoch, stops on non-finite steps;
+CosineDecay: the learning rate of each step."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras
 
 from tfp_realnvp.training import callbacks
 from tests.training.test_model import pixels
@@ -38,3 +40,20 @@ def test_stops_after_max_nonfinite_steps_without_saving(tmp_path):
   assert int(model.optimizer.iterations) == 1
   assert 'max_nonfinite=3' in checkpointing.stop_message
   assert manager.latest_checkpoint is None and int(epoch) == 0
+
+
+def test_cosine_decay_sets_each_steps_rate_from_the_epoch_and_batch():
+  model = tiny_model()
+  seen = []
+  record = tf_keras.callbacks.LambdaCallback(
+      on_train_batch_end=lambda batch, logs: seen.append(
+          float(model.optimizer.learning_rate.numpy())))
+  batches = tf.data.Dataset.from_tensors(pixels()).repeat()
+  decay = callbacks.CosineDecay(0.01, epochs=4)
+  # Two epochs of three steps, then a "resumed" fit for the other two.
+  model.fit(batches, epochs=2, steps_per_epoch=3, verbose=0,
+            callbacks=[decay, record])
+  model.fit(batches, epochs=4, initial_epoch=2, steps_per_epoch=3, verbose=0,
+            callbacks=[decay, record])
+  expected = [0.005 * (1 + np.cos(np.pi * step / 12)) for step in range(12)]
+  np.testing.assert_allclose(seen, expected, rtol=1e-6)

@@ -131,6 +131,11 @@ def test_loading_a_config_from_elsewhere_names_the_file(tmp_path):
 def test_override_keeps_the_architecture():
   config = presets.make_config('mnist')
   assert config.override(epochs=20, num_filters=None).training.epochs == 20
+  # How the same model trains may change when a run resumes.
+  changed = config.override(recompute_gradients=True,
+                            learning_rate_decay='cosine').training
+  assert changed.recompute_gradients and changed.learning_rate_decay == (
+      'cosine')
   with pytest.raises(ValueError, match='num_filters'):
     config.override(num_filters=config.architecture.num_filters + 1)
 
@@ -141,6 +146,7 @@ def test_override_keeps_the_architecture():
     ('learning_rate', float('nan')), ('learning_rate', float('inf')),
     ('l2', -1e-9), ('l2', float('nan')), ('clip_norm', 0),
     ('clip_norm', float('inf')), ('clip_norm', '100'),
+    ('learning_rate_decay', 'linear'), ('recompute_gradients', 1),
 ])
 def test_a_bad_training_value_is_refused_naming_the_field(field, value):
   with pytest.raises(ValueError, match=f'^{field} must be'):

@@ -1,6 +1,6 @@
 """Trains Real NVP on a dataset; rerunning the same command resumes.
 
-  bin/train                                 # embedded MNIST subset, ~8 min
+  bin/train                                 # embedded MNIST subset, ~3 min
   bin/train --dataset=cifar10 --data_dir=~/tensorflow_datasets
   tensorboard --logdir runs/mnist/logs
 """
@@ -31,6 +31,10 @@ flags.DEFINE_integer('num_filters', None, 'Feature maps at the finest scale.',
                      lower_bound=1)
 flags.DEFINE_integer('batch_size', None, 'Images per batch.', lower_bound=1)
 flags.DEFINE_float('learning_rate', None, 'Adam learning rate, > 0.')
+flags.DEFINE_enum('learning_rate_decay', None,
+                  list(training.LEARNING_RATE_DECAYS),
+                  'none: a constant rate (the paper); cosine: from '
+                  '--learning_rate down to 0 over the epochs.')
 flags.DEFINE_integer('epochs', None, 'Train until this many epochs are done.',
                      lower_bound=1)
 flags.DEFINE_bool('batch_norm', None, 'Batch norm in the s,t networks and '
@@ -40,6 +44,9 @@ flags.DEFINE_float('l2', None, "L2 penalty on the networks' gains and "
                    lower_bound=0.)
 flags.DEFINE_float('clip_norm', None, 'Clip gradients to this global norm, '
                    '> 0.')
+flags.DEFINE_bool('recompute_gradients', None, "Compute the s,t networks' "
+                  'activations again for the gradient instead of keeping '
+                  'them: less memory, one more forward pass.')
 flags.DEFINE_integer('steps_per_epoch', None, 'Cap on batches per epoch.',
                      lower_bound=1)
 flags.DEFINE_integer('image_size', None, 'Side of the square images of '

@@ -19,6 +19,7 @@ from tfp_realnvp.training.model import FlowModel
 from tfp_realnvp.training.optimizers import FusedAdam
 from tfp_realnvp.training.presets import Config
 from tfp_realnvp.training.presets import HYPERPARAMETERS
+from tfp_realnvp.training.presets import LEARNING_RATE_DECAYS
 from tfp_realnvp.training.presets import make_config
 from tfp_realnvp.training.presets import Preset
 from tfp_realnvp.training.presets import PRESETS

@@ -1,12 +1,14 @@
 """Keras callbacks: per-epoch checkpoints, the non-finite guard, samples,
-the score every N steps."""
+the score every N steps, the learning rate's decay."""
+
+import math
 
 import tensorflow as tf
 import tf_keras
 
 from tfp_realnvp.training import images
 
-__all__ = ['Checkpointing', 'EpochSummary', 'StepSummary']
+__all__ = ['Checkpointing', 'EpochSummary', 'StepSummary', 'CosineDecay']
 
 
 class Checkpointing(tf_keras.callbacks.Callback):
@@ -106,3 +108,30 @@ class StepSummary(tf_keras.callbacks.Callback):
                           self._window[0] / self._window[1])
       self.writer.flush()
       self._window = [0., 0.]
+
+
+class CosineDecay(tf_keras.callbacks.Callback):
+  """Sets the learning rate before each step to `base (1 + cos(pi t)) / 2`,
+  `t` the fraction of the `epochs` epochs done (Loshchilov and Hutter 2017,
+  without restarts): from `base` at the first step to near 0 at the last.
+
+  A function of the epoch and the batch in it, so a resumed run goes on
+  with the rate of an uninterrupted one. (`tf_keras`'s `CosineDecay`
+  schedule needs the number of steps when the optimizer is made, before
+  the data is counted.)
+  """
+
+  def __init__(self, base, epochs):
+    super().__init__()
+    self.base = base
+    self.epochs = epochs
+    self._epoch = 0
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self._epoch = epoch
+
+  def on_train_batch_begin(self, batch, logs=None):
+    steps = self.params['steps']
+    done = (self._epoch * steps + batch) / (self.epochs * steps)
+    self.model.optimizer.learning_rate.assign(
+        self.base * (1. + math.cos(math.pi * done)) / 2.)

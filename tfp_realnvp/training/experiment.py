@@ -71,7 +71,9 @@ class Evaluation:
 
 def build_model(config):
   """An untrained `FlowModel` of the run `config` (a `presets.Config`)."""
-  return model_lib.FlowModel(config.architecture, l2=config.training.l2)
+  return model_lib.FlowModel(
+      config.architecture, l2=config.training.l2,
+      recompute_gradients=config.training.recompute_gradients)
 
 
 def load_model(model_dir):
@@ -300,6 +302,7 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
           callbacks.EpochSummary(storage.join(log_dir, 'train'), NUM_SAMPLES,
                                  SAMPLE_TEMPERATURE, config.seed),
           *step_summary,
+          *config.training.callbacks(),
       ])
   if checkpointing.stop_message:
     raise TrainingStopped(checkpointing.stop_message)

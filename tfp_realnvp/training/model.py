@@ -202,7 +202,9 @@ class FlowModel(DistributionModel):
   couplings' log-scale scalars); the progress bar, logs and evaluation
   report bits/dim. With
   `architecture.num_classes` the model is class-conditional: its inputs are
-  `(x, labels)` pairs of images and integer labels.
+  `(x, labels)` pairs of images and integer labels. `recompute_gradients`
+  sets the coupling networks' (`networks.ResNet`): less memory in training
+  for one more forward pass of each network.
 
   ```python
   model = FlowModel(Architecture([28, 28, 1], num_scales=3, num_res_blocks=1))
@@ -212,11 +214,20 @@ class FlowModel(DistributionModel):
   ```
   """
 
-  def __init__(self, architecture, l2=5e-5, **kwargs):
+  def __init__(self, architecture, l2=5e-5, recompute_gradients=False,
+               **kwargs):
     super().__init__(distributions.real_nvp_distribution(architecture),
                      metric_name='bits_per_dim', **kwargs)
     self.architecture = architecture
     self.l2 = l2
+    for network in self.coupling_networks:
+      network.recompute_gradients = recompute_gradients
+
+  @property
+  def coupling_networks(self):
+    """The s,t networks (`networks.ResNet`) of the flow's couplings."""
+    return [layer for layer in self.distribution.bijector.submodules
+            if isinstance(layer, networks.ResNet)]
 
   def condition(self, labels):
     """bijector_kwargs conditioning on integer `labels`, if conditional."""
@@ -237,9 +248,8 @@ class FlowModel(DistributionModel):
   def penalty(self):
     return self.l2 * tf.add_n([
         tf.reduce_sum(tf.square(weight))
-        for layer in self.distribution.bijector.submodules
-        if isinstance(layer, networks.ResNet)
-        for weight in layer.regularized_weights])
+        for network in self.coupling_networks
+        for weight in network.regularized_weights])
 
   def sample_images(self, num, temperature=1., seed=0, labels=None):
     """Float images of `latent.sample`; a conditional model draws `labels`

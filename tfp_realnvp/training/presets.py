@@ -17,13 +17,15 @@ import tensorflow as tf
 from tfp_realnvp import config as config_lib
 from tfp_realnvp import data
 from tfp_realnvp import storage
+from tfp_realnvp.training import callbacks
 from tfp_realnvp.training import optimizers
 from tfp_realnvp.training import strategies
 
 __all__ = ['Training', 'Preset', 'PRESETS', 'Config', 'make_config',
-           'HYPERPARAMETERS', 'CONFIG_FILE']
+           'HYPERPARAMETERS', 'CONFIG_FILE', 'LEARNING_RATE_DECAYS']
 
 CONFIG_FILE = 'config.json'
+LEARNING_RATE_DECAYS = ('none', 'cosine')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,12 +36,26 @@ class Training:
   l2: float = 5e-5  # on the networks' regularized_weights, loss in nats
   clip_norm: float = 100.
   epochs: int = 100
+  # 'none': `learning_rate` throughout (the authors' code); 'cosine': from
+  # `learning_rate` down to 0 over the epochs (callbacks.CosineDecay).
+  learning_rate_decay: str = 'none'
+  # The s,t networks' activations computed again for the gradient, not kept:
+  # less memory, one more forward pass (README, Performance). Not a change
+  # of the model, so a resumed run may change it.
+  recompute_gradients: bool = False
 
   def __post_init__(self):
     # Checked here, so that a bad value stops train() before it writes the
     # run's config.json.
     for name in ('batch_size', 'epochs'):
       config_lib.check_count(name, getattr(self, name))
+    if self.learning_rate_decay not in LEARNING_RATE_DECAYS:
+      raise ValueError(f'learning_rate_decay must be one of '
+                       f'{list(LEARNING_RATE_DECAYS)}; got '
+                       f'{self.learning_rate_decay!r}.')
+    if not isinstance(self.recompute_gradients, bool):
+      raise ValueError(f'recompute_gradients must be True or False; got '
+                       f'{self.recompute_gradients!r}.')
     for name, lowest in (('learning_rate', '>'), ('l2', '>='),
                          ('clip_norm', '>')):
       value = getattr(self, name)
@@ -54,6 +70,12 @@ class Training:
     clipping gradients to a global norm of `clip_norm`."""
     return optimizers.FusedAdam(self.learning_rate, epsilon=1e-8,
                                 global_clipnorm=self.clip_norm)
+
+  def callbacks(self):
+    """The `fit` callbacks that set the learning rate as it decays."""
+    if self.learning_rate_decay == 'cosine':
+      return [callbacks.CosineDecay(self.learning_rate, self.epochs)]
+    return []
 
 
 # What the dataset fixes, and what `conditional` sets.
