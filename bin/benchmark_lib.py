@@ -162,10 +162,11 @@ def _config(name, image_size=None):
 
 def _training(name, precision, jit_compile, batch_size=None, image_size=None,
               recompute_gradients=False):
-  """`(dist, train_step, x)` for a configuration; the step is not traced yet.
+  """`(dist, train_step, trace, x)` for a configuration, not traced yet.
 
   `train_step()` runs the training step of `bin/train` (`fit`'s own step
-  function) on the batch `x` and returns its loss.
+  function) on the batch `x` and returns its loss; `trace()` traces it
+  without running it.
   """
   config = _config(name, image_size)
   batch_size = batch_size or config.training.batch_size
@@ -175,7 +176,8 @@ def _training(name, precision, jit_compile, batch_size=None, image_size=None,
   model.compile(config.training.optimizer(), jit_compile=jit_compile)
   batches = iter(tf.data.Dataset.from_tensors(x).repeat())
   train_function = model.make_train_function()
-  return model.distribution, lambda: train_function(batches)['loss'], x
+  return (model.distribution, lambda: train_function(batches)['loss'],
+          lambda: train_function.get_concrete_function(batches), x)
 
 
 def measure(name, precision, jit_compile, seconds, batch_size=None,
@@ -183,12 +185,18 @@ def measure(name, precision, jit_compile, seconds, batch_size=None,
   """Measures one configuration in this process; run it in a fresh one.
 
   The first training step's time covers building the model, tracing (and
-  compiling) the step and running it, not importing TensorFlow. Memory is
+  compiling) the step and running it, not importing TensorFlow; the
+  building and the tracing are also timed alone, and what is left of the
+  first step is making the traced graph runnable and running it. Memory is
   the process's peak resident set, TensorFlow's own included, in 1e9 bytes.
   """
   start = time.perf_counter()
-  dist, train_step, x = _training(name, precision, jit_compile, batch_size,
-                                  image_size, recompute_gradients)
+  dist, train_step, trace, x = _training(name, precision, jit_compile,
+                                         batch_size, image_size,
+                                         recompute_gradients)
+  built = time.perf_counter()
+  graph = trace().graph
+  traced = time.perf_counter()
   batch_size, shape = x.shape[0], x.shape[1:].as_list()
   train_step().numpy()
   first_step = time.perf_counter() - start
@@ -214,6 +222,8 @@ def measure(name, precision, jit_compile, seconds, batch_size=None,
       'forward_gflop_per_image': forward_flops(dist) / 1e9,
       'train_images_per_s': train, 'log_prob_images_per_s': log_prob,
       'sample_images_per_s': sample, 'first_train_step_s': first_step,
+      'build_s': built - start, 'trace_s': traced - built,
+      'traced_ops': len(graph.get_operations()),
       'train_peak_rss_gb': train_rss,
       'peak_rss_gb': _peak_rss_gb(),
   }
@@ -229,7 +239,7 @@ def profile(name, precision='fp32', steps=2, logdir=None):
   can exceed the step's wall time; fractions are of the op time. The trace
   stays in `logdir` (a temporary directory if None) for TensorBoard.
   """
-  _, train_step, _ = _training(name, precision, jit_compile=False)
+  _, train_step, _, _ = _training(name, precision, jit_compile=False)
   train_step().numpy()
   logdir = logdir or tempfile.mkdtemp(prefix='realnvp_profile_')
   tf.profiler.experimental.start(logdir)
@@ -292,6 +302,9 @@ _COLUMNS = [
     ('sample/peak', 'sample_fraction_of_peak', '{:.2f}'),
     ('sample/log_prob time', 'sample_over_log_prob_time', '{:.2f}'),
     ('first step s', 'first_train_step_s', '{:.1f}'),
+    ('of it: build s', 'build_s', '{:.1f}'),
+    ('trace s', 'trace_s', '{:.1f}'),
+    ('traced ops', 'traced_ops', '{}'),
     ('train peak RSS GB', 'train_peak_rss_gb', '{:.2f}'),
 ]
 

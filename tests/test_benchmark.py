@@ -176,12 +176,14 @@ def test_program_prints_json_lines_and_table(tmp_path):
   assert (row['config'], row['precision'], row['jit_compile']) == (
       'tiny', 'fp32', False)
   for key in ('train_images_per_s', 'log_prob_images_per_s',
-              'sample_images_per_s', 'first_train_step_s',
-              'train_peak_rss_gb', 'train_fraction_of_peak'):
+              'sample_images_per_s', 'first_train_step_s', 'build_s',
+              'trace_s', 'traced_ops', 'train_peak_rss_gb',
+              'train_fraction_of_peak'):
     assert row[key] > 0, key
+  assert row['build_s'] + row['trace_s'] < row['first_train_step_s']
   table = [line for line in out.read_text().splitlines()
            if line.startswith('| tiny ')]
-  assert len(table) == 1 and len(table[0].split(' | ')) == 16
+  assert len(table) == 1 and len(table[0].split(' | ')) == 19
   assert out.read_text() in result.stdout
   # As each measurement starts and ends, on stderr only.
   assert progress(result.stderr) == [
