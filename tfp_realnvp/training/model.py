@@ -95,8 +95,9 @@ class DistributionModel(tf_keras.Model):
         ctx.function_call_options = saved
 
     train_function.without_grappler = True
-    # Traces (without running) as fit's step function does.
-    train_function.get_concrete_function = step.get_concrete_function
+    # Traces (without running) as fit's step function does; not when eager.
+    if hasattr(step, 'get_concrete_function'):
+      train_function.get_concrete_function = step.get_concrete_function
     self.train_function = train_function
     return train_function
 
