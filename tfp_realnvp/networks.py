@@ -182,9 +182,11 @@ class ResNet(tf_keras.layers.Layer):
   feature maps (`one_hot` is `[N, num_classes]`, one row per image).
 
   With `recompute_gradients` (an attribute, which may be changed between
-  calls) a call keeps none of the network's activations for the gradient: they are computed again in the backward pass (one more
-  forward pass of the network, for a fraction of the memory). The values,
-  gradients and running averages are those of the plain network.
+  calls) a call keeps none of the network's activations for the gradient:
+  the backward pass runs the network again (one more forward pass, for
+  about half the training memory of the paper's CIFAR-10 model; README,
+  Performance). The values, gradients and running averages are those of
+  the plain network.
   """
 
   def __init__(self, channels, num_blocks=4, num_filters=32, mask=None,
