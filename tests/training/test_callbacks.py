@@ -1,5 +1,5 @@
 """Checkpointing: saves each clean epoch, stops on non-finite steps;
-CosineDecay: the learning rate of each step."""
+CosineLearningRate: the learning rate of each step."""
 
 import numpy as np
 import pytest
@@ -49,7 +49,7 @@ def test_cosine_decay_sets_each_steps_rate_from_the_epoch_and_batch():
       on_train_batch_end=lambda batch, logs: seen.append(
           float(model.optimizer.learning_rate.numpy())))
   batches = tf.data.Dataset.from_tensors(pixels()).repeat()
-  decay = callbacks.CosineDecay(0.01, epochs=4)
+  decay = callbacks.CosineLearningRate(0.01, epochs=4)
   # Two epochs of three steps, then a "resumed" fit for the other two.
   model.fit(batches, epochs=2, steps_per_epoch=3, verbose=0,
             callbacks=[decay, record])

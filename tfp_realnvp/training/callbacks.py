@@ -8,7 +8,8 @@ import tf_keras
 
 from tfp_realnvp.training import images
 
-__all__ = ['Checkpointing', 'EpochSummary', 'StepSummary', 'CosineDecay']
+__all__ = ['Checkpointing', 'EpochSummary', 'StepSummary',
+           'CosineLearningRate']
 
 
 class Checkpointing(tf_keras.callbacks.Callback):
@@ -110,7 +111,7 @@ class StepSummary(tf_keras.callbacks.Callback):
       self._window = [0., 0.]
 
 
-class CosineDecay(tf_keras.callbacks.Callback):
+class CosineLearningRate(tf_keras.callbacks.Callback):
   """Sets the learning rate before each step to `base (1 + cos(pi t)) / 2`,
   `t` the fraction of the `epochs` epochs done (Loshchilov and Hutter 2017,
   without restarts): from `base` at the first step to near 0 at the last.

@@ -38,7 +38,8 @@ class Training:
   clip_norm: float = 100.
   epochs: int = 100
   # 'none': `learning_rate` throughout (the authors' code); 'cosine': from
-  # `learning_rate` down to 0 over the epochs (callbacks.CosineDecay).
+  # `learning_rate` down to 0 over the epochs
+  # (callbacks.CosineLearningRate).
   learning_rate_decay: str = 'none'
   # The s,t networks' activations computed again for the gradient, not kept:
   # less memory, one more forward pass (README, Performance). Not a change
@@ -75,7 +76,7 @@ class Training:
   def callbacks(self):
     """The `fit` callbacks that set the learning rate as it decays."""
     if self.learning_rate_decay == 'cosine':
-      return [callbacks.CosineDecay(self.learning_rate, self.epochs)]
+      return [callbacks.CosineLearningRate(self.learning_rate, self.epochs)]
     return []
 
 
