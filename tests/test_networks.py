@@ -1,5 +1,6 @@
 """The coupling networks' convolution: the same values and gradients in
-every precision (half precision's gradients come from XLA)."""
+every precision (half precision's gradients come from XLA), and weight
+normalization's written-out gradient the same as TensorFlow's derivation."""
 
 import numpy as np
 import pytest
@@ -36,6 +37,40 @@ def test_conv2d_values_and_gradients_match_float32(dtype, rtol, function):
   expected = conv_and_gradients(tf.float32, reference)
   for g, e in zip(got, expected):
     np.testing.assert_allclose(g, e, rtol=rtol, atol=rtol * np.abs(e).max())
+
+
+def _weight_norm_and_gradients(weight_norm, gain):
+  v = tf.random.stateless_normal([3, 3, 2, 4], [5, 0])
+  v = tf.concat([v[..., :3], 1e-8 * v[..., 3:]], -1)  # Norm clamped to 1e-6.
+  g = tf.random.stateless_normal([4], [6, 0])
+  weights = tf.random.stateless_normal([3, 3, 2, 4], [7, 0])
+  inputs = [v, g] if gain else [v]
+  with tf.GradientTape() as tape:
+    tape.watch(inputs)
+    loss = tf.reduce_sum(weight_norm(*inputs) * weights)
+  return [t.numpy() for t in [loss, *tape.gradient(loss, inputs)]]
+
+
+def _derived_weight_norm(v, *gain):
+  kernel = tf.math.l2_normalize(v, axis=[0, 1, 2])
+  return kernel * gain[0] if gain else kernel
+
+
+@pytest.mark.parametrize('gain', [False, True])
+@pytest.mark.parametrize('function', [False, True])
+def test_weight_norm_gradients_are_tensorflows_own(gain, function):
+  weight_norm = networks._weight_norm
+  if function:
+    weight_norm = tf.function(weight_norm)
+  got = _weight_norm_and_gradients(weight_norm, gain)
+  expected = _weight_norm_and_gradients(_derived_weight_norm, gain)
+  np.testing.assert_allclose(got[0], expected[0], rtol=1e-6)
+  for g, e in zip(got[1:], expected[1:]):
+    # Per output channel: the clamped one's gradient is 1e6 times the rest.
+    for c in range(e.shape[-1]):
+      np.testing.assert_allclose(g[..., c], e[..., c], rtol=1e-6,
+                                 atol=1e-6 * np.abs(e[..., c]).max())
+  assert np.abs(got[1]).max() > 0
 
 
 def test_half_precision_gradients_are_compiled():

@@ -18,6 +18,8 @@ import tf_keras
 __all__ = ['conv2d', 'WeightNormConv2D', 'ResNet', 'MLP']
 
 _HALF_PRECISION = (tf.bfloat16, tf.float16)
+# tf.math.l2_normalize's default.
+_L2_EPSILON = 1e-12
 
 
 def conv2d(x, kernel):
@@ -92,11 +94,33 @@ class WeightNormConv2D(tf_keras.layers.Layer):
     super().build(input_shape)
 
   def call(self, x):
-    kernel = tf.math.l2_normalize(self.v, axis=[0, 1, 2])
-    if self.use_gain:
-      kernel *= self.g
-    y = conv2d(x, kernel)
-    return y + self.bias if self.use_bias else y
+    gain = (tf.convert_to_tensor(self.g),) if self.use_gain else ()
+    y = conv2d(x, _weight_norm(tf.convert_to_tensor(self.v), *gain))
+    # bias_add, not +: its gradient is one op, not a broadcast's five.
+    return tf.nn.bias_add(y, self.bias) if self.use_bias else y
+
+
+@tf.custom_gradient
+def _weight_norm(v, *gain):
+  """`tf.math.l2_normalize(v, axis=[0, 1, 2])`, times `gain[0]` if given.
+
+  Its gradient written out, not derived by TensorFlow: 2,000 fewer ops (of
+  26,000) in the traced training step of the paper's CIFAR-10 model, whose
+  tracing and start-up time go with the number of ops.
+  """
+  square_sum = tf.reduce_sum(tf.square(v), axis=[0, 1, 2])
+  inv_norm = tf.math.rsqrt(tf.maximum(square_sum, _L2_EPSILON))
+  direction = v * inv_norm
+  scale = inv_norm * gain[0] if gain else inv_norm
+
+  def gradients(d_kernel):
+    d_gain = tf.reduce_sum(d_kernel * direction, axis=[0, 1, 2])
+    # As tf.maximum's gradient: none through the norm where it was clamped.
+    radial = tf.where(square_sum >= _L2_EPSILON, d_gain, 0.)
+    d_v = scale * (d_kernel - direction * radial)
+    return (d_v, d_gain) if gain else d_v
+
+  return direction * gain[0] if gain else direction, gradients
 
 
 # Set while `_recompute` runs a network again for its gradient (per thread:

@@ -153,9 +153,12 @@ class DistributionModel(tf_keras.Model):
     if scaling:
       gradients = self.optimizer.get_unscaled_gradients(gradients)
     # Summed before the test, so that every replica makes the same decision.
-    global_loss, gradients = replica.all_reduce(
-        tf.distribute.ReduceOp.SUM, (loss / replica.num_replicas_in_sync,
-                                     gradients))
+    # (One replica's sum is its own: no identity op per gradient.)
+    global_loss = loss
+    if replica.num_replicas_in_sync > 1:
+      global_loss, gradients = replica.all_reduce(
+          tf.distribute.ReduceOp.SUM, (loss / replica.num_replicas_in_sync,
+                                       gradients))
     finite = tf.math.is_finite(global_loss)
     if not scaling:  # A LossScaleOptimizer skips overflows itself.
       finite &= tf.math.is_finite(tf.linalg.global_norm(gradients))
