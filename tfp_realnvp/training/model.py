@@ -137,7 +137,9 @@ class DistributionModel(tf_keras.Model):
     # Batch normalization updates its running averages in the forward pass;
     # a skipped step puts these copies back.
     averages = self.distribution.non_trainable_variables
-    saved = [tf.identity(v) for v in averages]
+    # A read is a snapshot (a later assignment writes a new buffer); an
+    # identity op per variable would add nothing but ops.
+    saved = [tf.convert_to_tensor(v) for v in averages]
     replica = tf.distribute.get_replica_context()
     scaling = isinstance(self.optimizer,
                          tf_keras.mixed_precision.LossScaleOptimizer)
@@ -252,8 +254,10 @@ class FlowModel(DistributionModel):
                                       self.architecture.event_shape)
 
   def penalty(self):
-    return self.l2 * tf.add_n([
-        tf.reduce_sum(tf.square(weight))
+    # l2_loss is sum(w^2) / 2 in one op, its gradient one op too (sum and
+    # square: eight together).
+    return 2 * self.l2 * tf.add_n([
+        tf.nn.l2_loss(weight)
         for network in self.coupling_networks
         for weight in network.regularized_weights])
 
