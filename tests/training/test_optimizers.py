@@ -10,8 +10,9 @@ from tfp_realnvp.training import optimizers
 SHAPES = [[3, 4], [4], [2, 2, 3]]
 
 
-def run(optimizer, steps=5, function=False):
-  """Variables after `steps` updates on a fixed quadratic-ish loss."""
+def run(optimizer, steps=5, function=False, pass_norm=False):
+  """Variables after `steps` updates on a fixed quadratic-ish loss; with
+  `pass_norm`, the gradients' global norm is given to `apply_gradients`."""
   variables = [tf.Variable(tf.random.stateless_normal(shape, [i, 0]))
                for i, shape in enumerate(SHAPES)]
   optimizer.build(variables)
@@ -19,7 +20,10 @@ def run(optimizer, steps=5, function=False):
   def step():
     with tf.GradientTape() as tape:
       loss = sum(tf.reduce_sum(tf.sin(v) * v**2) for v in variables)
-    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    gradients = tape.gradient(loss, variables)
+    kwargs = ({'global_norm': tf.linalg.global_norm(gradients)}
+              if pass_norm else {})
+    optimizer.apply_gradients(zip(gradients, variables), **kwargs)
 
   step = tf.function(step) if function else step
   for _ in range(steps):
@@ -36,6 +40,41 @@ def test_matches_keras_adam(function):
   assert int(fused.iterations) == 5
   for e, g in zip(expected, got):
     np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('function', [False, True])
+def test_clips_with_the_callers_global_norm(function):
+  """The same update as when FusedAdam computes the norm (which matches
+  Keras's Adam: test_matches_keras_adam)."""
+  clipped = optimizers.FusedAdam(0.05, global_clipnorm=1.)
+  expected, _ = run(clipped, function=function)
+  got, _ = run(optimizers.FusedAdam.from_config(clipped.get_config()),
+               function=function, pass_norm=True)
+  unclipped, _ = run(optimizers.FusedAdam(0.05), function=function)
+  for e, g in zip(expected, got):
+    np.testing.assert_array_equal(g, e)
+  # The clipping took effect: these gradients' norm is above 1.
+  assert not all(np.allclose(e, u, atol=1e-3)
+                 for e, u in zip(expected, unclipped))
+
+
+def test_does_not_compute_a_given_global_norm_again():
+  variables = [tf.Variable(tf.ones(shape)) for shape in SHAPES]
+  optimizer = optimizers.FusedAdam(0.05, global_clipnorm=1.)
+  optimizer.build(variables)
+
+  def l2_losses(pass_norm):
+    @tf.function
+    def step():
+      gradients = [2. * v for v in variables]
+      norm = tf.linalg.global_norm(gradients)  # The caller's own.
+      optimizer.apply_gradients(zip(gradients, variables),
+                                global_norm=norm if pass_norm else None)
+    ops = step.get_concrete_function().graph.get_operations()
+    return sum(op.type == 'L2Loss' for op in ops)
+
+  assert l2_losses(pass_norm=False) == 2 * len(SHAPES)
+  assert l2_losses(pass_norm=True) == len(SHAPES)
 
 
 def test_restores_a_keras_adam_checkpoint(tmp_path):

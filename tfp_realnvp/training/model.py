@@ -14,6 +14,7 @@ from tfp_realnvp import distributions
 from tfp_realnvp import latent
 from tfp_realnvp import networks
 from tfp_realnvp.bijectors import flow
+from tfp_realnvp.training import optimizers
 
 __all__ = ['DistributionModel', 'FlowModel']
 
@@ -162,9 +163,11 @@ class DistributionModel(tf_keras.Model):
           tf.distribute.ReduceOp.SUM, (loss / replica.num_replicas_in_sync,
                                        gradients))
     finite = tf.math.is_finite(global_loss)
+    norm = None
     if not scaling:  # A LossScaleOptimizer skips overflows itself.
-      finite &= tf.math.is_finite(tf.linalg.global_norm(gradients))
-    replica.merge_call(self._apply_if_finite, args=(finite, gradients))
+      norm = tf.linalg.global_norm(gradients)
+      finite &= tf.math.is_finite(norm)
+    replica.merge_call(self._apply_if_finite, args=(finite, gradients, norm))
 
     def update_metrics():
       self.loss_tracker.update_state(loss)
@@ -177,18 +180,22 @@ class DistributionModel(tf_keras.Model):
     tf.cond(finite, update_metrics, restore_averages)
     return {m.name: m.result() for m in self.metrics}
 
-  def _apply_if_finite(self, strategy, finite, gradients):
+  def _apply_if_finite(self, strategy, finite, gradients, norm):
     """The update, or a count of the skipped step, in cross-replica context.
 
     As in LossScaleOptimizer: a branch of a tf.cond in replica context cannot
-    hold apply_gradients, which synchronizes the replicas.
+    hold apply_gradients, which synchronizes the replicas. `norm` is the
+    gradients' global norm or None; FusedAdam clips with it.
     """
+    def update(gradients, norm):
+      kwargs = {}
+      if norm is not None and isinstance(self.optimizer, optimizers.FusedAdam):
+        kwargs['global_norm'] = norm
+      self.optimizer.apply_gradients(zip(gradients, self.trainable_variables),
+                                     skip_gradients_aggregation=True, **kwargs)
+
     def apply():
-      strategy.extended.call_for_each_replica(
-          lambda g: self.optimizer.apply_gradients(
-              zip(g, self.trainable_variables),
-              skip_gradients_aggregation=True),
-          args=(gradients,))
+      strategy.extended.call_for_each_replica(update, args=(gradients, norm))
 
     def skip():
       self.nonfinite_steps.assign_add(1)

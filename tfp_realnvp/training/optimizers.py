@@ -34,16 +34,30 @@ class FusedAdam(tf_keras.optimizers.Adam):
                        'adaptive_epsilon; use tf_keras.optimizers.Adam.')
     super().__init__(learning_rate, **kwargs)
     self._step_constants = None  # {(dtype, device): ...} inside a step
+    self._global_norm = None  # The caller's, inside a step.
 
-  def apply_gradients(self, grads_and_vars, *args, **kwargs):
+  def apply_gradients(self, grads_and_vars, *args, global_norm=None,
+                      **kwargs):
+    """Adam's `apply_gradients`; `global_norm`, if given, is the gradients'
+    `tf.linalg.global_norm`, which a caller that has computed it already
+    (say, to test the gradients for overflow) passes so that clipping by
+    `global_clipnorm` does not compute it again (two ops per variable)."""
     # The step's hyperparameters, made once per dtype and device instead of
     # once per variable: 10 fewer graph ops per variable, a tenth of the
     # CIFAR-10 model's traced ops.
     self._step_constants = self._no_dependency({})  # Not checkpointed.
+    self._global_norm = global_norm
     try:
       return super().apply_gradients(grads_and_vars, *args, **kwargs)
     finally:
-      self._step_constants = None
+      self._step_constants = self._global_norm = None
+
+  def _clip_gradients(self, grads):
+    if (self._global_norm is not None and self.global_clipnorm and
+        self.global_clipnorm > 0):
+      return tf.clip_by_global_norm(grads, self.global_clipnorm,
+                                    use_norm=self._global_norm)[0]
+    return super()._clip_gradients(grads)
 
   def _hyperparameters(self, dtype, device):
     cache = self._step_constants
