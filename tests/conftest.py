@@ -14,3 +14,17 @@ import tf_keras  # pylint: disable=g-import-not-at-top
 def _seeded_initial_weights():
   """Networks start from the same random weights in every run of a test."""
   tf_keras.utils.set_random_seed(0)
+
+
+# The files whose tests take minutes (README, Tests): `bin/test` hands
+# whole files to its two workers in collection order, so these go first;
+# collected last, they left one worker idle for minutes at the end.
+LONGEST_FILES = ('test_readme.py', 'test_strategies.py', 'test_resume.py')
+
+
+def pytest_collection_modifyitems(items):
+  def rank(item):
+    name = item.path.name
+    return LONGEST_FILES.index(name) if name in LONGEST_FILES else len(
+        LONGEST_FILES)
+  items.sort(key=rank)  # Stable: each file's tests keep their order.
