@@ -2,6 +2,7 @@
 
   bin/benchmark --configs=cifar10_paper,small --precision=both --out=bench.md
   bin/benchmark --profile=cifar10_paper     # where a training step's time goes
+  bin/benchmark --weight_gradients=cifar10_paper   # kernel vs matrix products
   bin/benchmark --configs=cifar10_paper --reference=torch   # vs PyTorch
 
 Prints one JSON line per configuration as it finishes, then a Markdown table
@@ -59,9 +60,14 @@ flags.DEFINE_string('profile', None, 'Instead: profile training steps of this '
                     'configuration and print the op time per op type.')
 flags.DEFINE_string('profile_dir', None, 'Keep the --profile trace here, for '
                     "TensorBoard's profile plugin.")
-flags.register_validator(
-    'profile', lambda name: name is None or name in benchmark_lib.CONFIGS,
-    f'--profile takes a name of {", ".join(benchmark_lib.CONFIGS)}.')
+flags.DEFINE_string('weight_gradients', None, 'Instead: time the convolution '
+                    "weight gradients of this configuration's 3x3 shapes "
+                    "three ways (TensorFlow's kernel, patch and per-tap "
+                    'matrix products) and print a table.')
+for _name in ('profile', 'weight_gradients'):
+  flags.register_validator(
+      _name, lambda name: name is None or name in benchmark_lib.CONFIGS,
+      f'--{_name} takes a name of {", ".join(benchmark_lib.CONFIGS)}.')
 flags.register_validator(
     'configs', lambda names: set(names) <= set(benchmark_lib.CONFIGS),
     f'--configs takes names of {", ".join(benchmark_lib.CONFIGS)}.')
@@ -107,6 +113,16 @@ def main(argv):
                                           FLAGS.profile_dir)
       print(f'{FLAGS.profile} {precision}, training step:\n\n'
             f'{benchmark_lib.profile_table(ops)}\n', flush=True)
+    return
+  if FLAGS.weight_gradients:
+    with _announced(f'weight gradients {FLAGS.weight_gradients}'):
+      rows = benchmark_lib.in_subprocess(benchmark_lib.weight_gradients,
+                                         FLAGS.weight_gradients, 20,
+                                         FLAGS.batch_size)
+    for row in rows:
+      print(json.dumps(row))
+    print(f'\n{FLAGS.weight_gradients}, convolution weight gradients:\n\n'
+          f'{benchmark_lib.weight_gradients_table(rows)}\n', flush=True)
     return
   if FLAGS.reference == 'torch' and not benchmark_lib.torch_available():
     sys.exit(benchmark_lib.TORCH_MISSING)

@@ -16,6 +16,7 @@ print(markdown_table(rows))
 import collections
 import concurrent.futures
 import dataclasses
+import functools
 import importlib.util
 import json
 import multiprocessing
@@ -264,6 +265,93 @@ def profile(name, precision='fp32', steps=2, logdir=None):
 
 
 _OP_EVENT = re.compile(r'^[^:]+:([A-Z_][A-Za-z0-9_]*)$')
+
+
+def conv_weight_shapes(name, batch_size=None):
+  """The distinct `(input_shape, kernel_shape)` of the 3x3 convolutions of a
+  configuration's coupling networks, at its batch size."""
+  config = _config(name)
+  batch_size = batch_size or config.training.batch_size
+  shapes = set()
+  for network, (height, width, _) in coupling_inputs(
+      config.model().distribution):
+    for weight in network.trainable_weights:
+      if weight.shape.rank == 4 and weight.shape[0] > 1:
+        shapes.add(((batch_size, height, width, weight.shape[2]),
+                    tuple(weight.shape.as_list())))
+  return sorted(shapes)
+
+
+def _patch_matmul(x, dy, kernel_shape):
+  """The weight gradient as one matrix product over image patches."""
+  kh, kw, cin, cout = kernel_shape
+  patches = tf.image.extract_patches(x, [1, kh, kw, 1], [1] * 4, [1] * 4,
+                                     'SAME')
+  return tf.reshape(tf.matmul(tf.reshape(patches, [-1, kh * kw * cin]),
+                              tf.reshape(dy, [-1, cout]), transpose_a=True),
+                    kernel_shape)
+
+
+def _shifted_matmuls(x, dy, kernel_shape):
+  """The weight gradient as one matrix product per kernel tap."""
+  kh, kw, cin, cout = kernel_shape
+  height, width = x.shape[1:3]
+  padded = tf.pad(x, [[0, 0], [kh // 2] * 2, [kw // 2] * 2, [0, 0]])
+  dy = tf.reshape(dy, [-1, cout])
+  taps = [tf.matmul(tf.reshape(padded[:, i:i + height, j:j + width],
+                               [-1, cin]), dy, transpose_a=True)
+          for i in range(kh) for j in range(kw)]
+  return tf.reshape(tf.stack(taps), kernel_shape)
+
+
+WEIGHT_GRADIENTS = {
+    'kernel': lambda x, dy, kernel_shape: tf.raw_ops.Conv2DBackpropFilter(
+        input=x, filter_sizes=kernel_shape, out_backprop=dy,
+        strides=[1] * 4, padding='SAME'),
+    'patch_matmul': _patch_matmul,
+    'shifted_matmuls': _shifted_matmuls,
+}
+
+
+def weight_gradients(name, repeats=20, batch_size=None):
+  """Times three ways of computing the convolution weight gradients.
+
+  For each 3x3 shape of configuration `name`: TensorFlow's kernel (oneDNN's
+  with TF_ENABLE_ONEDNN_OPTS=1), a matrix product over image patches, and
+  one matrix product per tap. Returns one dict per shape: `{way}_ms` per
+  call, and each way's largest difference from the kernel's result,
+  relative to the kernel's largest entry (`{way}_rel_diff`).
+  """
+  rows = []
+  for input_shape, kernel_shape in conv_weight_shapes(name, batch_size):
+    x = tf.random.stateless_normal(input_shape, [0, 0])
+    dy = tf.random.stateless_normal([*input_shape[:3], kernel_shape[3]],
+                                    [1, 0])
+    row = {'input_shape': list(input_shape),
+           'kernel_shape': list(kernel_shape)}
+    for way, fn in WEIGHT_GRADIENTS.items():
+      call = tf.function(functools.partial(fn, kernel_shape=kernel_shape))
+      result = call(x, dy).numpy()  # Traced and warmed up.
+      start = time.perf_counter()
+      for _ in range(repeats):
+        call(x, dy).numpy()
+      row[f'{way}_ms'] = (time.perf_counter() - start) / repeats * 1e3
+      if way == 'kernel':
+        expected = result
+      row[f'{way}_rel_diff'] = float(
+          abs(result - expected).max() / abs(expected).max())
+    rows.append(row)
+  return rows
+
+
+def weight_gradients_table(rows):
+  header = ['input', 'kernel', *(f'{way} ms (rel. diff)'
+                                 for way in WEIGHT_GRADIENTS)]
+  return _table(header, [
+      ['x'.join(map(str, r['input_shape'])),
+       'x'.join(map(str, r['kernel_shape'])),
+       *(f"{r[f'{way}_ms']:.2f} ({r[f'{way}_rel_diff']:.0e})"
+         for way in WEIGHT_GRADIENTS)] for r in rows])
 
 
 def in_subprocess(fn, *args):

@@ -146,6 +146,29 @@ def test_profile_sums_op_time_by_type(tmp_path):
   assert list(tmp_path.rglob('*.xplane.pb'))
 
 
+def test_weight_gradients_agree_with_the_kernel_at_every_shape():
+  rows = benchmark_lib.weight_gradients('small', repeats=1, batch_size=2)
+  # The small model's 3x3 convolutions: each network's input convolution
+  # (its input doubled as [h, -h], plus the mask in a checkerboard
+  # coupling) and its blocks', 32 feature maps at 32x32, twice as many
+  # after the squeeze (the channel couplings see 6 of 12 channels, the
+  # second scale's checkerboard couplings 6 channels).
+  assert {(tuple(r['input_shape']), tuple(r['kernel_shape']))
+          for r in rows} == {
+              ((2, 32, 32, 7), (3, 3, 7, 32)),
+              ((2, 32, 32, 32), (3, 3, 32, 32)),
+              ((2, 16, 16, 12), (3, 3, 12, 64)),
+              ((2, 16, 16, 13), (3, 3, 13, 64)),
+              ((2, 16, 16, 64), (3, 3, 64, 64))}
+  for row in rows:
+    for way in benchmark_lib.WEIGHT_GRADIENTS:
+      assert row[f'{way}_ms'] > 0
+      assert row[f'{way}_rel_diff'] < 1e-5, (way, row)
+  table = benchmark_lib.weight_gradients_table(rows).splitlines()
+  assert len(table) == 2 + len(rows)
+  assert table[2].startswith('| 2x16x16x12 | 3x3x12x64 | ')
+
+
 def test_profile_table_keeps_the_top_and_sums_the_rest():
   ops = [('Conv2D', 2., 0.5), ('Relu', 1., 0.25), ('Add', 0.6, 0.15),
          ('Mul', 0.4, 0.1)]
