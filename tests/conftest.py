@@ -17,8 +17,8 @@ def _seeded_initial_weights():
 
 
 # The files whose tests take minutes (README, Tests): `bin/test` hands
-# whole files to its two workers in collection order, so these go first;
-# collected last, they left one worker idle for minutes at the end.
+# whole files to its workers in collection order, so these go first;
+# run last, they left the other workers idle for minutes at the end.
 LONGEST_FILES = ('test_readme.py', 'test_strategies.py', 'test_resume.py')
 
 

@@ -41,7 +41,7 @@ class FusedAdam(tf_keras.optimizers.Adam):
     """Adam's `apply_gradients`; `global_norm`, if given, is the gradients'
     `tf.linalg.global_norm`, which a caller that has computed it already
     (say, to test the gradients for overflow) passes so that clipping by
-    `global_clipnorm` does not compute it again (two ops per variable)."""
+    `global_clipnorm` does not compute it again (an op per variable)."""
     # The step's hyperparameters, made once per dtype and device instead of
     # once per variable: 10 fewer graph ops per variable, a tenth of the
     # CIFAR-10 model's traced ops.
