@@ -304,6 +304,7 @@ def _shifted_matmuls(x, dy, kernel_shape):
   return tf.reshape(tf.stack(taps), kernel_shape)
 
 
+# 'kernel' first: weight_gradients compares the others with its result.
 WEIGHT_GRADIENTS = {
     'kernel': lambda x, dy, kernel_shape: tf.raw_ops.Conv2DBackpropFilter(
         input=x, filter_sizes=kernel_shape, out_backprop=dy,
