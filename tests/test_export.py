@@ -15,6 +15,7 @@ from tfp_realnvp import distributions
 from tfp_realnvp import export
 from tfp_realnvp import training
 from tests import flow_testing
+from tests import tiny
 
 ROOT = Path(__file__).absolute().parents[1]
 SHAPE = (28, 28, 1)
@@ -77,9 +78,8 @@ def model_dir(tmp_path_factory):
   couplings. `test_export_writes_the_next_version_and_stays_exact` has two.
   """
   model_dir = tmp_path_factory.mktemp('run') / 'model'
-  training.train('mnist', model_dir, num_scales=1, num_res_blocks=1,
-                 num_filters=4, batch_size=32, epochs=1, steps_per_epoch=2,
-                 verbose=0)
+  training.train('mnist', model_dir, **tiny.MODEL, batch_size=32, epochs=1,
+                 steps_per_epoch=2, verbose=0)
   return model_dir
 
 
@@ -344,9 +344,7 @@ def conditional(tmp_path_factory):
   """bin/train --conditional then bin/export: the model and its export."""
   root = tmp_path_factory.mktemp('conditional')
   run([ROOT / 'bin' / 'train', f'--model_dir={root / "model"}',
-       '--conditional', '--num_scales=1', '--num_res_blocks=1',
-       '--num_filters=4', '--batch_size=16', '--epochs=1',
-       '--steps_per_epoch=2'])
+       '--conditional', *tiny.flags(epochs=1)])
   result = run([ROOT / 'bin' / 'export', f'--model_dir={root / "model"}',
                 f'--export_dir={root / "export"}'])
   assert result.stdout.splitlines()[-1] == f'exported: {root / "export" / "1"}'

@@ -13,10 +13,10 @@ import zipfile
 import pytest
 
 import tfp_realnvp
+from tests import tiny
 
 ROOT = Path(__file__).absolute().parents[1]
-TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
-        '--steps_per_epoch=2', '--batch_size=16', '--epochs=1']
+TINY = tiny.flags(epochs=1)
 # Nothing of the checkout on the path: the installed package must suffice.
 ENV = {k: v for k, v in os.environ.items()
        if k not in ('PYTHONPATH', 'VIRTUAL_ENV')} | {'TF_CPP_MIN_LOG_LEVEL': '2'}

@@ -20,11 +20,11 @@ from tfp_realnvp import export
 from tfp_realnvp import storage
 from tfp_realnvp import training
 from tfp_realnvp.training import figures
+from tests import tiny
 from tests.programs import program_testing
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
-        '--steps_per_epoch=2', '--batch_size=16']
+TINY = tiny.flags()
 
 pytestmark = pytest.mark.slow
 

@@ -13,6 +13,7 @@ from tfp_realnvp import storage
 from tfp_realnvp import training
 from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
+from tests import tiny
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -155,9 +156,8 @@ def test_a_worker_trains_in_scratch_and_cleans_it_up(ram, monkeypatch):
     return seen[-1]
 
   monkeypatch.setattr(strategies, 'write_dir', worker_write_dir)
-  result = training.train('mnist', model_dir, num_scales=1, num_res_blocks=1,
-                          num_filters=4, batch_size=16, epochs=1,
-                          steps_per_epoch=1, verbose=0)
+  result = training.train('mnist', model_dir, **tiny.MODEL, batch_size=16,
+                          epochs=1, steps_per_epoch=1, verbose=0)
   assert seen == [f'{model_dir}/workertemp_1']
   assert result.checkpoint.startswith(seen[0])
   assert tf.io.gfile.listdir(model_dir) == []

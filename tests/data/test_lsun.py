@@ -16,6 +16,7 @@ from tfp_realnvp import data
 from tfp_realnvp import training
 from tfp_realnvp.data import lsun
 from tfp_realnvp.data import transforms
+from tests import tiny
 
 VALIDATION_PHOTOS = ('chelsea.webp', 'coffee.jpg', 'grass.png')
 
@@ -145,8 +146,8 @@ def test_train_and_evaluate_a_tiny_model(lmdbs, tmp_path):
   data_dir, _, validation, _ = lmdbs
   model_dir = str(tmp_path / 'run')
   result = training.train(
-      'lsun_bedroom', model_dir, data_dir, num_scales=1, num_res_blocks=1,
-      num_filters=4, steps_per_epoch=2, batch_size=4, epochs=1, verbose=0)
+      'lsun_bedroom', model_dir, data_dir, **tiny.MODEL, steps_per_epoch=2,
+      batch_size=4, epochs=1, verbose=0)
   evaluation = training.evaluate(model_dir)
 
   assert result.step == 2 and math.isfinite(result.bits_per_dim)

@@ -24,12 +24,12 @@ from tfp_realnvp import data
 from tfp_realnvp import training
 from tfp_realnvp.programs import _cli
 from tfp_realnvp.training import strategies
+from tests import tiny
 from tests.programs import program_testing
 
 ROOT = Path(__file__).absolute().parents[2]
-TINY = dict(num_scales=1, num_res_blocks=1, num_filters=4, steps_per_epoch=2,
-            batch_size=16, epochs=1)
-TINY_FLAGS = [f'--{k}={v}' for k, v in TINY.items()]
+TINY = dict(tiny.RUN, epochs=1)
+TINY_FLAGS = tiny.flags(epochs=1)
 
 pytestmark = pytest.mark.slow
 

@@ -13,11 +13,10 @@ import pytest
 from tfp_realnvp import data
 from tfp_realnvp import training
 from tests import event_files
+from tests import tiny
 
 BIN = Path(__file__).absolute().parents[2] / 'bin'
-# 1 scale: fewer couplings, so less time tracing the graphs.
-TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
-        '--steps_per_epoch=2', '--batch_size=16']
+TINY = tiny.flags()
 LAST_LINE = re.compile(r'bits_per_dim=(\S+) stderr=(\S+) n=(\d+)')
 
 pytestmark = pytest.mark.slow

@@ -6,11 +6,11 @@ import subprocess
 
 import pytest
 
+from tests import tiny
+
 BIN = Path(__file__).absolute().parents[2] / 'bin'
 ENV = {**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'}
-# 1 scale, 1 residual block: little to trace, so each run takes seconds.
-TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
-        '--batch_size=16', '--steps_per_epoch=2']
+TINY = tiny.flags()
 
 
 def command(program, *args):

@@ -7,9 +7,9 @@ import tensorflow as tf
 from tfp_realnvp import config
 from tfp_realnvp import training
 from tfp_realnvp.training import presets
+from tests import tiny
 
-TINY = dict(num_scales=1, num_res_blocks=1, num_filters=4, batch_size=16,
-            epochs=1)
+TINY = dict(tiny.MODEL, batch_size=16, epochs=1)
 
 
 def test_conditional_model_scores_each_image_under_its_label():

@@ -13,9 +13,9 @@ from tfp_realnvp import data
 from tfp_realnvp import training
 from tfp_realnvp.training import presets
 from tests import event_files
+from tests import tiny
 
-TINY = dict(num_scales=1, num_res_blocks=1, num_filters=4, steps_per_epoch=2,
-            batch_size=16, verbose=0)
+TINY = dict(tiny.RUN, verbose=0)
 HPARAMS = '_hparams_/session_start_info'
 
 

@@ -19,11 +19,11 @@ from tfp_realnvp.training import experiment
 from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
+from tests import tiny
 
 ROOT = Path(__file__).absolute().parents[2]
 ENV = {**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2', 'PYTHONPATH': str(ROOT)}
-TINY = ['--num_scales=1', '--num_res_blocks=1', '--num_filters=4',
-        '--steps_per_epoch=2', '--batch_size=16']
+TINY = tiny.flags()
 
 
 def test_make_and_write_dir_of_the_default_strategy(tmp_path):
