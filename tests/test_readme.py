@@ -18,14 +18,14 @@ import urllib.request
 
 import pytest
 
+from tests import tiny
+
 ROOT = Path(__file__).absolute().parents[1]
 BLOCK = re.compile(r'^```sh\n(.*?)^```', re.M | re.S)
 # Flags put right after a program's name: the README's own flags come later
-# and win, so only what the README leaves at the preset is shortened (two
-# steps of the smallest network: the commands, not the model, are under
-# test, and the time of each goes with the number of traced ops).
-SHORTER = {'bin/train': '--epochs=1 --steps_per_epoch=2 '
-                        '--num_filters=4 --num_scales=1 --num_res_blocks=0'}
+# and win, so only what the README leaves at the preset is shortened (one
+# epoch of tests/tiny.py's run: the commands, not the model, are under test).
+SHORTER = {'bin/train': ' '.join(tiny.flags(epochs=1))}
 # bin/test is the suite this test is part of; CI runs bin/bazel_test after it.
 NOT_RUN_HERE = ('bin/test', 'bin/bazel_test')
 SERVERS = ('bin/tensorboard',)  # run until they serve, then stopped
