@@ -34,6 +34,7 @@ import tf_keras
 
 from benchmark_timing import images_per_second as _images_per_second
 from benchmark_timing import peak_rss_gb as _peak_rss_gb
+from benchmark_timing import system_cpu_s as _system_cpu_s
 
 from tfp_realnvp import bijectors
 from tfp_realnvp import config as config_lib
@@ -188,8 +189,11 @@ def measure(name, precision, jit_compile, seconds, batch_size=None,
   The first training step's time covers building the model, tracing (and
   compiling) the step and running it, not importing TensorFlow; the
   building and the tracing are also timed alone, and what is left of the
-  first step is making the traced graph runnable and running it. Memory is
-  the process's peak resident set, TensorFlow's own included, in 1e9 bytes.
+  first step is making the traced graph runnable and running it, of which
+  `first_run_system_s` is CPU time in the kernel: first use of the step's
+  memory (`first_run_new_memory_gb`, the peak resident set's growth), which
+  later steps reuse. Memory is the process's peak resident set, TensorFlow's
+  own included, in 1e9 bytes.
   """
   start = time.perf_counter()
   dist, train_step, trace, x = _training(name, precision, jit_compile,
@@ -199,8 +203,11 @@ def measure(name, precision, jit_compile, seconds, batch_size=None,
   graph = trace().graph
   traced = time.perf_counter()
   batch_size, shape = x.shape[0], x.shape[1:].as_list()
+  traced_rss, traced_system = _peak_rss_gb(), _system_cpu_s()
   train_step().numpy()
   first_step = time.perf_counter() - start
+  first_run_system = _system_cpu_s() - traced_system
+  first_run_memory = _peak_rss_gb() - traced_rss
   train = _images_per_second(lambda: train_step().numpy(), batch_size,
                              seconds)
   # Training runs first, so the peak so far is the training peak.
@@ -224,6 +231,8 @@ def measure(name, precision, jit_compile, seconds, batch_size=None,
       'train_images_per_s': train, 'log_prob_images_per_s': log_prob,
       'sample_images_per_s': sample, 'first_train_step_s': first_step,
       'build_s': built - start, 'trace_s': traced - built,
+      'first_run_system_s': first_run_system,
+      'first_run_new_memory_gb': first_run_memory,
       'traced_ops': len(graph.get_operations()),
       'train_peak_rss_gb': train_rss,
       'peak_rss_gb': _peak_rss_gb(),
@@ -394,6 +403,8 @@ _COLUMNS = [
     ('first step s', 'first_train_step_s', '{:.1f}'),
     ('of it: build s', 'build_s', '{:.1f}'),
     ('trace s', 'trace_s', '{:.1f}'),
+    ('first run: kernel CPU s', 'first_run_system_s', '{:.1f}'),
+    ('new memory GB', 'first_run_new_memory_gb', '{:.2f}'),
     ('traced ops', 'traced_ops', '{}'),
     ('train peak RSS GB', 'train_peak_rss_gb', '{:.2f}'),
 ]

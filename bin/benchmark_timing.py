@@ -9,7 +9,7 @@ import resource
 import statistics
 import time
 
-__all__ = ['images_per_second', 'peak_rss_gb']
+__all__ = ['images_per_second', 'peak_rss_gb', 'system_cpu_s']
 
 
 def peak_rss_gb():
@@ -27,6 +27,15 @@ def peak_rss_gb():
   except OSError:
     pass
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+
+
+def system_cpu_s():
+  """CPU seconds this program has spent in the kernel so far.
+
+  Most of it, in a step that grows the program's memory, is the kernel
+  handing out and zeroing the new pages (page faults).
+  """
+  return resource.getrusage(resource.RUSAGE_SELF).ru_stime
 
 
 def images_per_second(step, batch_size, seconds):

@@ -204,9 +204,11 @@ def test_program_prints_json_lines_and_table(tmp_path):
               'train_fraction_of_peak'):
     assert row[key] > 0, key
   assert row['build_s'] + row['trace_s'] < row['first_train_step_s']
+  assert 0 <= row['first_run_system_s'] < row['first_train_step_s'] * 2
+  assert 0 <= row['first_run_new_memory_gb'] <= row['train_peak_rss_gb']
   table = [line for line in out.read_text().splitlines()
            if line.startswith('| tiny ')]
-  assert len(table) == 1 and len(table[0].split(' | ')) == 19
+  assert len(table) == 1 and len(table[0].split(' | ')) == 21
   assert out.read_text() in result.stdout
   # As each measurement starts and ends, on stderr only.
   assert progress(result.stderr) == [
