@@ -149,3 +149,22 @@ def test_bin_uses_an_active_environment_that_has_what_it_needs(venv,
     chosen[active] = Path(result.stdout.strip())
   assert chosen[venv] == venv / 'bin' / 'python'
   assert chosen[bare] == Path(sys.prefix) / 'bin' / 'python'
+
+
+@pytest.mark.parametrize('given,expected', [
+    (None, 'glibc.malloc.hugetlb=1'),  # bin/'s own
+    ('', ''),  # off
+    ('glibc.malloc.arena_max=2', 'glibc.malloc.arena_max=2'),  # the caller's
+])
+def test_bin_asks_glibc_for_huge_pages_unless_told_otherwise(tmp_path, given,
+                                                             expected):
+  env = {k: v for k, v in ENV.items() if k != 'GLIBC_TUNABLES'}
+  env['VIRTUAL_ENV'] = sys.prefix  # this environment: nothing to install
+  if given is not None:
+    env['GLIBC_TUNABLES'] = given
+  result = subprocess.run(
+      ['bash', '-c', f'source {ROOT / "bin" / "_env"} && '
+       'echo "[$GLIBC_TUNABLES]"'],
+      capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert result.stdout.strip() == f'[{expected}]'
