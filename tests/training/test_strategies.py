@@ -126,7 +126,9 @@ def test_multi_worker_chief_writes_fails_on_a_dead_worker_and_resumes(
   chief, worker = start_workers(tmp_path, model_dir, epochs=3)
   deadline = time.monotonic() + 240
   while not first.exists():
-    assert chief.poll() is None and worker.poll() is None, chief.stderr.read()
+    assert chief.poll() is None and worker.poll() is None, (
+        f'chief: {chief.stderr.read()[-3000:]}\n'
+        f'worker: {worker.stderr.read()[-3000:]}')
     assert time.monotonic() < deadline, 'no checkpoint after 240 s'
     time.sleep(0.5)
   first_saved = first.stat().st_mtime_ns
