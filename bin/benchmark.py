@@ -7,8 +7,11 @@
 
 Prints one JSON line per configuration as it finishes, then a Markdown table
 (and the issue's targets for cifar10_paper), which --out also receives.
-Progress goes to stderr: a line as each measurement (the peak, each
-configuration, each reference) starts and as it ends, with its time.
+The report's first line gives the machine's fp32 peak and what the kernel
+takes to hand a program new memory (`benchmark_timing.first_touch_s_per_gb`).
+Progress goes to stderr: a line as each measurement (the peak, the first
+touch, each configuration, each reference) starts and as it ends, with its
+time.
 Each configuration runs in its own process; expect about 3 x
 --seconds_per_measurement plus tracing per configuration.
 
@@ -31,6 +34,7 @@ from absl import logging
 import tensorflow as tf
 
 import benchmark_lib
+import benchmark_timing
 from tfp_realnvp import storage
 from tfp_realnvp.programs import _cli
 
@@ -136,6 +140,9 @@ def main(argv):
     with _announced(f'peak {precision}'):
       peaks[precision] = benchmark_lib.in_subprocess(
           benchmark_lib.measure_peak, precision, sizes)
+  with _announced('first touch of new memory'):
+    fresh, again = benchmark_lib.in_subprocess(
+        benchmark_timing.first_touch_s_per_gb)
   rows, references, failed = [], [], []
   for name in FLAGS.configs:
     for precision in precisions:
@@ -175,7 +182,9 @@ def main(argv):
   report = '\n\n'.join(filter(None, [
       f'Peak (best {"/".join(FLAGS.peak_matrix_sizes)}^2 matrix product): '
       f'{peak_text}. {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, '
-      f'TF_ENABLE_ONEDNN_OPTS={onednn}.',
+      f'TF_ENABLE_ONEDNN_OPTS={onednn}. First touch of new memory: '
+      f'{fresh:.2f} kernel CPU s/GB fresh, {again:.2f} just freed (the '
+      'first run\'s kernel CPU s is about the first times its new memory).',
       benchmark_lib.markdown_table(rows),
       benchmark_lib.targets_table(rows, references),
       _comparison(rows, references),

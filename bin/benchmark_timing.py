@@ -9,7 +9,10 @@ import resource
 import statistics
 import time
 
-__all__ = ['images_per_second', 'peak_rss_gb', 'system_cpu_s']
+import numpy as np
+
+__all__ = ['images_per_second', 'peak_rss_gb', 'system_cpu_s',
+           'first_touch_s_per_gb']
 
 
 def peak_rss_gb():
@@ -36,6 +39,24 @@ def system_cpu_s():
   handing out and zeroing the new pages (page faults).
   """
   return resource.getrusage(resource.RUSAGE_SELF).ru_stime
+
+
+def first_touch_s_per_gb(gb=0.5):
+  """Kernel CPU seconds per 1e9 bytes of new memory a program first writes.
+
+  Returns `(fresh, again)`: writing `gb` of memory this program has not
+  used, then the same amount again right after freeing it. On a machine of
+  its own the two are alike (the kernel zeroes the pages); on a virtual
+  machine whose hypervisor takes back the memory its guest frees (free page
+  reporting), fresh memory also waits for the host to back it, and `fresh`
+  is several times `again`. Either way it is what a step's
+  `first_run_system_s` is made of, per GB of its new memory.
+  """
+  def touch():
+    before = system_cpu_s()
+    np.ones(int(gb * 1e9) // 8)  # Written, then freed back to the kernel.
+    return (system_cpu_s() - before) / gb
+  return touch(), touch()
 
 
 def images_per_second(step, batch_size, seconds):

@@ -181,7 +181,8 @@ def test_profile_table_keeps_the_top_and_sums_the_rest():
 def progress(stderr):
   """bin/benchmark's progress lines in `stderr`, times as N."""
   return [re.sub(r' \d+ s', ' N s', line) for line in stderr.splitlines()
-          if re.match(r'(peak|tiny) .*: (started|done|failed)', line)]
+          if re.match(r'(peak|first touch|tiny) .*: (started|done|failed)',
+                      line)]
 
 
 @pytest.mark.slow
@@ -210,9 +211,13 @@ def test_program_prints_json_lines_and_table(tmp_path):
            if line.startswith('| tiny ')]
   assert len(table) == 1 and len(table[0].split(' | ')) == 21
   assert out.read_text() in result.stdout
+  assert re.search(r'First touch of new memory: [0-9.]+ kernel CPU s/GB '
+                   r'fresh, [0-9.]+ just freed', result.stdout)
   # As each measurement starts and ends, on stderr only.
   assert progress(result.stderr) == [
       'peak fp32: started', 'peak fp32: done in N s',
+      'first touch of new memory: started',
+      'first touch of new memory: done in N s',
       'tiny fp32 jit=False recompute=False: started',
       'tiny fp32 jit=False recompute=False: done in N s']
   assert not progress(result.stdout)
@@ -228,9 +233,26 @@ def test_program_reports_a_failed_configuration_and_goes_on():
       capture_output=True, text=True, check=True, timeout=300)
   assert progress(result.stderr) == [
       'peak fp32: started', 'peak fp32: done in N s',
+      'first touch of new memory: started',
+      'first touch of new memory: done in N s',
       'tiny fp32 jit=False recompute=False: started',
       'tiny fp32 jit=False recompute=False: failed after N s (ValueError)']
   assert 'Failed: tiny fp32 jit=False recompute=False' in result.stdout
+
+
+def test_first_touch_writes_the_memory_it_times():
+  # In a fresh process, so that the memory is new to it.
+  result = subprocess.run(
+      [sys.executable, '-c',
+       'import benchmark_timing as t; '
+       'print(*t.first_touch_s_per_gb(0.2), t.peak_rss_gb())'],
+      capture_output=True, text=True, check=True, timeout=60,
+      env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'bin')))
+  fresh, again, peak_gb = map(float, result.stdout.split())
+  # Zeroing 0.2 GB of pages takes the kernel well over a clock tick.
+  assert fresh > 0 and math.isfinite(fresh)
+  assert again >= 0 and math.isfinite(again)
+  assert peak_gb >= 0.2
 
 
 def test_peak_memory_is_the_programs_own_not_its_parents():
