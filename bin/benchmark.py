@@ -183,8 +183,9 @@ def main(argv):
       f'Peak (best {"/".join(FLAGS.peak_matrix_sizes)}^2 matrix product): '
       f'{peak_text}. {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, '
       f'TF_ENABLE_ONEDNN_OPTS={onednn}. First touch of new memory: '
-      f'{fresh:.2f} kernel CPU s/GB fresh, {again:.2f} just freed (the '
-      'first run\'s kernel CPU s is about the first times its new memory).',
+      f'{fresh:.2f} kernel CPU s/GB fresh, {again:.2f} just freed (a '
+      'first run\'s kernel CPU s is about the fresh figure times its new '
+      'memory GB).',
       benchmark_lib.markdown_table(rows),
       benchmark_lib.targets_table(rows, references),
       _comparison(rows, references),
