@@ -94,3 +94,25 @@ def test_temperatures_that_are_not_finite_and_positive_are_rejected(
     latent.resample_scales(dist, _images(1), keep=1, temperature=temperature)
   with pytest.raises(tf.errors.InvalidArgumentError, match='temperature'):
     latent.sample(untrained, 2, tf.constant(temperature))
+
+
+@pytest.mark.parametrize('function', [False, True])
+def test_batch_statistics_samples_run_the_networks_in_training_mode(
+    dist, function):
+  averages = [v.numpy() for v in dist.non_trainable_variables]
+  draw = lambda: latent.sample(dist, 16, 0.7, seed=5, batch_statistics=True)
+  samples = (tf.function(draw) if function else draw)()
+  # The running averages stay as they were...
+  for variable, value in zip(dist.non_trainable_variables, averages):
+    np.testing.assert_array_equal(variable.numpy(), value)
+  # ...and differ from the batch's statistics, so the samples differ too.
+  assert np.abs(samples - latent.sample(dist, 16, 0.7, seed=5)).max() > 1e-2
+  z = 0.7 * tf.random.stateless_normal([16, 8, 8, 3], seed=[5, 0])
+  try:
+    # The flow in training mode: its generative direction normalizes the
+    # networks' features with the batch's statistics (and updates them).
+    expected = dist.bijector.forward(z, training=True)
+  finally:
+    for variable, value in zip(dist.non_trainable_variables, averages):
+      variable.assign(value)
+  np.testing.assert_allclose(samples, expected, rtol=1e-4, atol=1e-3)

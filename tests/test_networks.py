@@ -173,3 +173,29 @@ def test_recomputed_network_runs_again_in_the_backward_pass():
   # conv_in, skip_in, two in the block, skip0, conv_out: 6 forward.
   assert convolutions(False) == 6
   assert convolutions(True) == 12
+
+
+@pytest.mark.parametrize('function', [False, True])
+def test_frozen_averages_normalize_with_the_batch_and_keep_the_averages(
+    function):
+  net = networks.ResNet(4, num_blocks=1, num_filters=8)
+  updated = _copy_of(net)
+  x = 3. + tf.random.stateless_normal([3, 6, 6, 4], [5, 0])
+  before = [v.numpy() for v in net.non_trainable_weights]
+
+  def frozen():
+    with networks.frozen_averages():
+      return net(x, training=True)
+
+  call = tf.function(frozen) if function else frozen
+  for got, expected in zip(call(), updated(x, training=True)):
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+  for got, expected in zip(net.non_trainable_weights, before):
+    np.testing.assert_array_equal(got.numpy(), expected)
+  # The copy's call, outside the context, moved its averages.
+  assert not np.allclose(updated.bn_in.moving_mean.numpy(),
+                         net.bn_in.moving_mean.numpy())
+  # Outside the context again, the network updates as before.
+  net(x, training=True)
+  np.testing.assert_allclose(net.bn_in.moving_mean.numpy(),
+                             updated.bn_in.moving_mean.numpy(), rtol=1e-6)

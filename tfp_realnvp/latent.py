@@ -8,6 +8,7 @@ import math
 
 import tensorflow as tf
 
+from tfp_realnvp import networks
 
 __all__ = ['encode', 'decode', 'to_uint8', 'sample', 'manifold',
            'resample_scales', 'check_temperature']
@@ -58,18 +59,30 @@ def check_temperature(temperature):
   return temperature
 
 
-def sample(dist, num, temperature=1., seed=0, **bijector_kwargs):
+def sample(dist, num, temperature=1., seed=0, batch_statistics=False,
+           **bijector_kwargs):
   """`num` float images, `bijector.forward(z)`, `z ~ N(0, temperature^2 I)`.
 
   A temperature below 1 trades diversity for cleaner images. The latents
   come from a stateless RNG: the same seed gives the same latents, so samples
   of successive checkpoints compare.
+
+  With `batch_statistics`, the batch norms inside the couplings' s,t
+  networks normalize with the statistics of this batch of samples (their
+  running averages untouched), as the authors' sampler does (its decoder
+  runs the networks with `train=True`); the batch norms between couplings
+  keep their running averages. The images are then not independent draws
+  of `dist`, whose `log_prob` and `sample` use the running averages: each
+  depends on the others in its batch.
   """
   temperature = check_temperature(temperature)
   shape = [num, *dist.event_shape]
   z = temperature * tf.random.stateless_normal(shape, seed=[seed, 0],
                                                dtype=dist.dtype)
-  return dist.bijector.forward(z, **bijector_kwargs)
+  if not batch_statistics:
+    return dist.bijector.forward(z, **bijector_kwargs)
+  with networks.frozen_averages():
+    return dist.bijector.forward(z, training=True, **bijector_kwargs)
 
 
 def manifold(z1, z2, z3, z4, size=8):

@@ -9,13 +9,14 @@ layers do not, so these are `tf_keras` layers: `dist.trainable_variables`
 then lists every weight.
 """
 
+import contextlib
 import math
 import threading
 
 import tensorflow as tf
 import tf_keras
 
-__all__ = ['conv2d', 'WeightNormConv2D', 'ResNet', 'MLP']
+__all__ = ['conv2d', 'WeightNormConv2D', 'ResNet', 'MLP', 'frozen_averages']
 
 _HALF_PRECISION = (tf.bfloat16, tf.float16)
 # tf.math.l2_normalize's default.
@@ -123,26 +124,43 @@ def _weight_norm(v, *gain):
   return direction * gain[0] if gain else direction, gradients
 
 
-# Set while `_recompute` runs a network again for its gradient (per thread:
-# tf.distribute runs each replica's step in a thread of its own).
-_recomputing = threading.local()
+# Set where batch norms must leave their running averages as they are
+# (per thread: tf.distribute runs each replica's step in a thread of its
+# own).
+_frozen = threading.local()
+
+
+@contextlib.contextmanager
+def frozen_averages():
+  """A context in which batch norms called with `training=True` normalize
+  with the batch's statistics but do not update their running averages.
+
+  `latent.sample(..., batch_statistics=True)` draws in it, as the authors'
+  sampler does; a tf.function traced in it keeps no update ops.
+  """
+  frozen = getattr(_frozen, 'active', False)
+  _frozen.active = True
+  try:
+    yield
+  finally:
+    _frozen.active = frozen
 
 
 def _recompute(fn, x):
   """`fn(x)`, its activations recomputed when the gradient is taken.
 
   `tf.recompute_grad` keeps only `x` and runs `fn` again in the backward
-  pass; batch norms update their running averages on the first run only.
+  pass; batch norms update their running averages on the first run only
+  (a recomputation sees the first run's batch: updating again would count
+  it twice).
   """
   runs = []
 
   def run(x):
-    _recomputing.active = bool(runs)
+    again = bool(runs)
     runs.append(None)
-    try:
+    with frozen_averages() if again else contextlib.nullcontext():
       return fn(x)
-    finally:
-      _recomputing.active = False
 
   return tf.recompute_grad(run)(x)
 
@@ -165,9 +183,7 @@ class _BatchNorm(tf_keras.layers.BatchNormalization):
     return super().call(x, training=training) if self.enabled else x
 
   def add_update(self, updates):
-    # A recomputation sees the batch of the first run: updating again would
-    # count that batch twice.
-    if not getattr(_recomputing, 'active', False):
+    if not getattr(_frozen, 'active', False):
       super().add_update(updates)
 
 
@@ -193,7 +209,8 @@ class ResNet(tf_keras.layers.Layer):
 
   Every batch norm follows the `training` keyword argument, which a `Flow`
   routes to it: batch statistics (and an update of the running averages,
-  momentum 0.9) when True, the running averages otherwise. With
+  momentum 0.9, except inside `frozen_averages()`) when True, the running
+  averages otherwise. With
   `batch_norm=False` there is none (and the block's first convolution gets
   a bias, as in the authors' code).
   `initial_scale` is the scalar's start: the authors' code starts it at 0

@@ -96,6 +96,22 @@ def test_sample_writes_a_grid_of_the_requested_size(model_dir, tmp_path):
   image = Image.open(out)
   assert image.size == (3 * 28, 2 * 28) and image.mode == 'L'
 
+  # By default the authors' sampler; --batch_statistics=false the
+  # distribution's own samples. Each grid is nearest its in-process twin.
+  independent = tmp_path / 'independent.png'
+  run('sample', f'--model_dir={model_dir[0]}', '--num=6',
+      '--batch_statistics=false', f'--out={independent}')
+  model, _ = training.load_model(model_dir[0])
+  twins = []
+  for batch_statistics in (True, False):
+    path = tmp_path / f'in_process_{batch_statistics}.png'
+    training.write_png(path, model.sample_images(
+        6, 0.7, 0, batch_statistics=batch_statistics))
+    twins.append(np.asarray(Image.open(path), np.float32))
+  for path, twin, other in ((out, *twins), (independent, *twins[::-1])):
+    pixels = np.asarray(Image.open(path), np.float32)
+    assert np.abs(pixels - twin).mean() < 0.1 * np.abs(pixels - other).mean()
+
 
 @pytest.mark.parametrize('program, flags, bad', [
     ('sample', ['--temperature=0', '--out={out}/s.png'], 0.),

@@ -15,6 +15,12 @@ flags.DEFINE_integer('num', 64, 'Number of samples (a square-ish grid).',
 flags.DEFINE_float('temperature', 0.7, 'Latent standard deviation, > 0.')
 flags.DEFINE_integer('seed', 0, 'Seed of the latents.', lower_bound=0)
 flags.DEFINE_string('out', 'samples.png', 'PNG file to write.')
+flags.DEFINE_boolean(
+    'batch_statistics', training.SAMPLE_BATCH_STATISTICS,
+    "Draw as the authors' sampler does: the s,t networks' batch norms use "
+    "the statistics of the --num samples (the images then depend on one "
+    "another); false: the distribution's own independent samples, its "
+    "networks on their running averages.")
 flags.DEFINE_integer('label', None, 'Class to draw, for a model trained with '
                      '--conditional; default: every class in turn.',
                      lower_bound=0)
@@ -24,7 +30,8 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   path = training.sample(FLAGS.model_dir, FLAGS.out, FLAGS.num,
-                         FLAGS.temperature, FLAGS.seed, FLAGS.label)
+                         FLAGS.temperature, FLAGS.seed, FLAGS.label,
+                         FLAGS.batch_statistics)
   print(f'samples: {path}')
 
 

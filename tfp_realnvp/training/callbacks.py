@@ -58,15 +58,18 @@ class EpochSummary(tf_keras.callbacks.Callback):
   Bits/dim are the `TensorBoard` callback's job.
   """
 
-  def __init__(self, log_dir, num=64, temperature=0.7, seed=0):
+  def __init__(self, log_dir, num=64, temperature=0.7, seed=0,
+               batch_statistics=False):
     super().__init__()
     self.writer = tf.summary.create_file_writer(str(log_dir))
     self.num = num
     self.temperature = temperature
     self.seed = seed
+    self.batch_statistics = batch_statistics
 
   def on_epoch_end(self, epoch, logs=None):
-    samples = self.model.sample_images(self.num, self.temperature, self.seed)
+    samples = self.model.sample_images(self.num, self.temperature, self.seed,
+                                       batch_statistics=self.batch_statistics)
     with self.writer.as_default(step=epoch):
       tf.summary.scalar('learning_rate', self.model.optimizer.learning_rate)
       tf.summary.scalar('nonfinite_steps', self.model.nonfinite_steps)

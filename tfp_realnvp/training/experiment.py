@@ -41,6 +41,9 @@ LOG_DIR = 'logs'
 SAMPLES = 'samples.png'
 NUM_SAMPLES = 64
 SAMPLE_TEMPERATURE = 0.7
+# Sample grids are drawn as the authors' sampler draws them: the s,t
+# networks on the batch statistics of the grid's latents (latent.sample).
+SAMPLE_BATCH_STATISTICS = True
 
 
 LockHeld = lock.LockHeld
@@ -300,7 +303,8 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
           tf_keras.callbacks.TensorBoard(log_dir, write_graph=False),
           # Beside the TensorBoard callback's training scalars.
           callbacks.EpochSummary(storage.join(log_dir, 'train'), NUM_SAMPLES,
-                                 SAMPLE_TEMPERATURE, config.seed),
+                                 SAMPLE_TEMPERATURE, config.seed,
+                                 SAMPLE_BATCH_STATISTICS),
           *step_summary,
           *config.training.callbacks(),
       ])
@@ -310,7 +314,8 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
   validation = model.evaluate(validation_batches, verbose=0, return_dict=True)
   samples = images.write_png(
       storage.join(out_dir, SAMPLES),
-      model.sample_images(NUM_SAMPLES, SAMPLE_TEMPERATURE, config.seed))
+      model.sample_images(NUM_SAMPLES, SAMPLE_TEMPERATURE, config.seed,
+                          batch_statistics=SAMPLE_BATCH_STATISTICS))
   return TrainResult(
       bits_per_dim=validation['bits_per_dim'], epoch=int(epoch),
       step=int(model.optimizer.iterations.numpy()),
@@ -376,11 +381,13 @@ def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
 
 
 def sample(model_dir, out, num=NUM_SAMPLES, temperature=SAMPLE_TEMPERATURE,
-           seed=0, label=None):
+           seed=0, label=None, batch_statistics=SAMPLE_BATCH_STATISTICS):
   """Writes a PNG grid of `num` samples of `model_dir`'s model to `out`.
 
   A class-conditional model draws `label` (default: every class in turn),
-  one of its classes. A temperature that is not a finite number > 0, a `num`
+  one of its classes. `batch_statistics` is `latent.sample`'s: by default
+  the authors' sampler, whose networks normalize with the statistics of the
+  `num` samples; False draws the distribution's independent samples. A temperature that is not a finite number > 0, a `num`
   below 1 and an `out` that cannot be written raise before the model loads.
   """
   latent.check_temperature(temperature)
@@ -395,4 +402,5 @@ def sample(model_dir, out, num=NUM_SAMPLES, temperature=SAMPLE_TEMPERATURE,
                      f'{config.architecture.num_classes}); got {label!r}.')
   labels = None if label is None else tf.fill([num], label)
   return images.write_png(
-      out, model.sample_images(num, temperature, seed, labels))
+      out, model.sample_images(num, temperature, seed, labels,
+                               batch_statistics))

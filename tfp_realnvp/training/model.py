@@ -268,10 +268,11 @@ class FlowModel(DistributionModel):
         for network in self.coupling_networks
         for weight in network.regularized_weights])
 
-  def sample_images(self, num, temperature=1., seed=0, labels=None):
+  def sample_images(self, num, temperature=1., seed=0, labels=None,
+                    batch_statistics=False):
     """Float images of `latent.sample`; a conditional model draws `labels`
     (default: the classes in turn, so a grid shows one class per column)."""
     if self.architecture.num_classes and labels is None:
       labels = tf.range(num) % self.architecture.num_classes
     return latent.sample(self.distribution, num, temperature, seed,
-                         **self.condition(labels))
+                         batch_statistics, **self.condition(labels))
