@@ -73,7 +73,9 @@ def sample(dist, num, temperature=1., seed=0, batch_statistics=False,
   runs the networks with `train=True`); the batch norms between couplings
   keep their running averages. The images are then not independent draws
   of `dist`, whose `log_prob` and `sample` use the running averages: each
-  depends on the others in its batch.
+  depends on the others in its batch. A batch conditioned on one class
+  loses the class: its bias in the networks' features is the same for
+  every sample, and the batch norms subtract the batch's mean.
   """
   temperature = check_temperature(temperature)
   shape = [num, *dist.event_shape]

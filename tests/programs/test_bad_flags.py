@@ -142,6 +142,8 @@ def cases(program, p):
         st.integers(10, 10**6).map(lambda label: (
             [f'--model_dir={p["conditional"]}', f'--label={label}'],
             'label')),
+        case([f'--model_dir={p["conditional"]}', '--label=3',
+              '--batch_statistics'], 'batch_statistics with a label'),
         case([f'--out={a_dir}'], a_dir),
         case(['--out='], 'out'),
         case([f'--out={a_file}/s.png'], a_file),

@@ -49,7 +49,17 @@ def test_train_evaluate_and_sample_a_label(tmp_path):
   evaluation = training.evaluate(tmp_path)
   assert np.isfinite(evaluation.bits_per_dim)
   out = training.sample(tmp_path, tmp_path / 'threes.png', num=4, label=3)
-  assert tf.image.decode_png(tf.io.read_file(out)).shape == [56, 56, 1]
+  threes = tf.image.decode_png(tf.io.read_file(out))
+  assert threes.shape == [56, 56, 1]
+  # One label draws the distribution's own samples: batch statistics would
+  # subtract the class bias that all the samples share.
+  own = training.sample(tmp_path, tmp_path / 'own.png', num=4, label=3,
+                        batch_statistics=False)
+  np.testing.assert_array_equal(threes,
+                                tf.image.decode_png(tf.io.read_file(own)))
+  with pytest.raises(ValueError, match='batch_statistics with a label'):
+    training.sample(tmp_path, tmp_path / 'x.png', num=4, label=3,
+                    batch_statistics=True)
   with pytest.raises(ValueError, match='conditional'):
     training.train('mnist', tmp_path, verbose=0, **TINY)
 

@@ -16,11 +16,11 @@ flags.DEFINE_float('temperature', 0.7, 'Latent standard deviation, > 0.')
 flags.DEFINE_integer('seed', 0, 'Seed of the latents.', lower_bound=0)
 flags.DEFINE_string('out', 'samples.png', 'PNG file to write.')
 flags.DEFINE_boolean(
-    'batch_statistics', training.SAMPLE_BATCH_STATISTICS,
+    'batch_statistics', None,
     "Draw as the authors' sampler does: the s,t networks' batch norms use "
     "the statistics of the --num samples (the images then depend on one "
-    "another); false: the distribution's own independent samples, its "
-    "networks on their running averages.")
+    "another); false: the distribution's own independent samples. Default: "
+    "true, or false with --label (one class's batch would lose its class).")
 flags.DEFINE_integer('label', None, 'Class to draw, for a model trained with '
                      '--conditional; default: every class in turn.',
                      lower_bound=0)

@@ -8,7 +8,6 @@ from tfp_realnvp.training.experiment import Evaluation
 from tfp_realnvp.training.experiment import load_model
 from tfp_realnvp.training.experiment import LockHeld
 from tfp_realnvp.training.experiment import sample
-from tfp_realnvp.training.experiment import SAMPLE_BATCH_STATISTICS
 from tfp_realnvp.training.experiment import train
 from tfp_realnvp.training.experiment import TrainingStopped
 from tfp_realnvp.training.experiment import TrainResult

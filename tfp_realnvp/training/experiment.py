@@ -41,8 +41,9 @@ LOG_DIR = 'logs'
 SAMPLES = 'samples.png'
 NUM_SAMPLES = 64
 SAMPLE_TEMPERATURE = 0.7
-# Sample grids are drawn as the authors' sampler draws them: the s,t
-# networks on the batch statistics of the grid's latents (latent.sample).
+# bin/train's sample grids are drawn as the authors' sampler draws them:
+# the s,t networks on the batch statistics of the grid's latents
+# (latent.sample), a conditional model's grid every class in turn.
 SAMPLE_BATCH_STATISTICS = True
 
 
@@ -381,15 +382,27 @@ def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
 
 
 def sample(model_dir, out, num=NUM_SAMPLES, temperature=SAMPLE_TEMPERATURE,
-           seed=0, label=None, batch_statistics=SAMPLE_BATCH_STATISTICS):
+           seed=0, label=None, batch_statistics=None):
   """Writes a PNG grid of `num` samples of `model_dir`'s model to `out`.
 
   A class-conditional model draws `label` (default: every class in turn),
-  one of its classes. `batch_statistics` is `latent.sample`'s: by default
-  the authors' sampler, whose networks normalize with the statistics of the
-  `num` samples; False draws the distribution's independent samples. A temperature that is not a finite number > 0, a `num`
-  below 1 and an `out` that cannot be written raise before the model loads.
+  one of its classes. `batch_statistics` is `latent.sample`'s: True draws
+  as the authors' sampler does, the networks normalizing with the
+  statistics of the `num` samples; False, the distribution's independent
+  samples; None (the default), the authors' sampler unless `label` is
+  given. One label and batch statistics raise ValueError: every sample
+  would have the same class bias, which the networks' batch norms subtract
+  as the batch's mean. A temperature that is not a finite number > 0, a
+  `num` below 1 and an `out` that cannot be written raise before the model
+  loads, as these do.
   """
+  if label is not None and batch_statistics:
+    raise ValueError(
+        'batch_statistics with a label: the samples would share one class '
+        'bias, which the batch norms remove as the batch mean; draw one '
+        'class with batch_statistics False (the default with a label)')
+  if batch_statistics is None:
+    batch_statistics = label is None
   latent.check_temperature(temperature)
   config_lib.check_count('num', num)
   out = storage.check_writable(out, 'out')
