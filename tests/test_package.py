@@ -1,6 +1,8 @@
 """A wheel built from the checkout, installed in a fresh virtual environment,
-runs the default training and evaluation outside the checkout."""
+runs the default training and evaluation outside the checkout; installed
+without extras, its console scripts name the extra they need in one line."""
 
+import importlib.metadata
 import os
 from pathlib import Path
 import re
@@ -10,6 +12,8 @@ import subprocess
 import sys
 import zipfile
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 import pytest
 
 import tfp_realnvp
@@ -20,6 +24,11 @@ TINY = tiny.flags(epochs=1)
 # Nothing of the checkout on the path: the installed package must suffice.
 ENV = {k: v for k, v in os.environ.items()
        if k not in ('PYTHONPATH', 'VIRTUAL_ENV')} | {'TF_CPP_MIN_LOG_LEVEL': '2'}
+# What TensorFlow's native code logs when it loads, whatever
+# TF_CPP_MIN_LOG_LEVEL says (oneDNN, CUDA): not the programs' output.
+TENSORFLOW_LOG = re.compile(
+    r'WARNING: All log messages before absl::InitializeLog\(\) is called'
+    r'|[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+:\d+\] ')
 SCRIPTS = ('train', 'evaluate', 'sample', 'export', 'latent-figures', 'params')
 
 pytestmark = pytest.mark.slow
@@ -70,6 +79,78 @@ def venv(wheel, tmp_path_factory):
   return venv
 
 
+def _plain_install_closure(requirements):
+  """This environment's distributions that installing `requirements` brings
+  (their requirements too, extras only where a requirement names them)."""
+  found = {}
+  todo = [(text, frozenset([''])) for text in requirements]
+  while todo:
+    text, extras = todo.pop()
+    requirement = Requirement(text)
+    if requirement.marker and not any(
+        requirement.marker.evaluate({'extra': e}) for e in extras):
+      continue
+    name = canonicalize_name(requirement.name)
+    wanted = frozenset([''] + sorted(requirement.extras))
+    new = wanted - found.get(name, (None, frozenset()))[1]
+    if not new:
+      continue
+    dist = importlib.metadata.distribution(name)
+    found[name] = (dist, found.get(name, (None, frozenset()))[1] | new)
+    todo += [(r, new) for r in dist.requires or ()]
+  return [dist for dist, _ in found.values()]
+
+
+@pytest.fixture(scope='module')
+def plain_venv(wheel, tmp_path_factory):
+  """A fresh virtual environment with the wheel alone, no extra.
+
+  As `venv`, its dependencies come from this environment, but only those a
+  plain install brings: a directory of links to their files (this
+  environment also has the extras' modules).
+  """
+  venv = tmp_path_factory.mktemp('plain_venv')
+  with zipfile.ZipFile(wheel) as archive:
+    metadata = archive.read(next(
+        n for n in archive.namelist() if n.endswith('.dist-info/METADATA')))
+  requires = re.findall(r'^Requires-Dist: (.*)$', metadata.decode(), re.M)
+  deps = venv / 'deps'
+  deps.mkdir()
+  for dist in _plain_install_closure(requires):
+    for top in {f.parts[0] for f in dist.files or ()}:
+      if top not in ('..', '__pycache__') and not (deps / top).exists():
+        (deps / top).symlink_to(dist.locate_file(top))
+  run(sys.executable, '-m', 'venv', venv, cwd=venv)
+  python = venv / 'bin' / 'python'
+  purelib = run(python, '-c', 'import sysconfig; print(sysconfig.get_path('
+                "'purelib'))", cwd=venv).stdout.strip()
+  (Path(purelib) / 'test_dependencies.pth').write_text(f'{deps}\n')
+  run(python, '-m', 'pip', 'install', '-q', '--no-index', wheel, cwd=venv)
+  assert subprocess.run(  # the library is there, the programs' data is not
+      [python, '-c', 'import tfp_realnvp, importlib.util, sys; '
+       'sys.exit(importlib.util.find_spec("tensorflow_datasets") is None)'],
+      cwd=venv, env=ENV, timeout=300).returncode == 1
+  return venv
+
+
+@pytest.mark.parametrize('script', SCRIPTS)
+def test_console_scripts_without_the_extra_name_it_in_one_line(
+    plain_venv, tmp_path, script):
+  result = subprocess.run([plain_venv / 'bin' / f'tfp-realnvp-{script}'],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env=ENV, timeout=300)
+  assert result.returncode == 1, result.stderr[-3000:]
+  assert 'Traceback' not in result.stderr
+  lines = [line for line in result.stderr.splitlines()
+           if not TENSORFLOW_LOG.match(line)]
+  assert len(lines) == 1, result.stderr[-3000:]
+  assert result.stderr.endswith(lines[0] + '\n')
+  assert lines[0].startswith(f'error: tfp-realnvp-{script} needs the '
+                             "'programs' extra")
+  assert lines[0].endswith("pip install 'tfp_realnvp[programs]'")
+  assert result.stdout == ''
+
+
 def test_wheel_holds_the_package_data_and_console_scripts(wheel):
   with zipfile.ZipFile(wheel) as archive:
     names = archive.namelist()
@@ -79,8 +160,8 @@ def test_wheel_holds_the_package_data_and_console_scripts(wheel):
   assert 'tfp_realnvp/data/EMBEDDED_MNIST.md' in names
   assert not [n for n in names if n.startswith(('tests/', 'bin/'))]
   for script in SCRIPTS:
-    module = script.replace('-', '_')
-    assert (f'tfp-realnvp-{script} = tfp_realnvp.programs.{module}:run'
+    function = script.replace('-', '_')
+    assert (f'tfp-realnvp-{script} = tfp_realnvp.programs._scripts:{function}'
             in entry_points)
   assert f'tfp_realnvp-{tfp_realnvp.__version__}-' in wheel.name
 
