@@ -1,7 +1,9 @@
-"""The README's commands work as written, in the order written.
+"""The commands of README.md and of each page of docs/ work as written, in
+the order written.
 
-Every ```sh block of README.md runs, line by line through bash, in a copy of
-the checkout (as a fresh clone has it, with this environment as its .venv).
+Every ```sh block of a page runs, line by line through bash, in its own copy
+of the checkout (as a fresh clone has it, with this environment as its
+.venv): a page's commands do not rely on another page's.
 Training is shortened (SHORTER); the blocks fenced ```none need what this
 machine lacks (a downloaded dataset, a TPU, a model server, other hosts) or
 hours, and say so beside them.
@@ -68,6 +70,11 @@ def serve(line, cwd, env):
     server.wait()
 
 
+# The pages of docs/ that have commands.
+DOCS = sorted(p.name for p in (ROOT / 'docs').glob('*.md')
+              if any(commands(p.read_text())))
+
+
 @pytest.fixture
 def clone(tmp_path):
   """The checkout's files without its runs and environment; .venv is this
@@ -79,11 +86,10 @@ def clone(tmp_path):
   return copy
 
 
-def test_readme_commands_work_in_order(clone):
+def run_in_order(lines, clone):
+  """Runs each of `lines` in `clone`; each must succeed."""
   env = {k: v for k, v in os.environ.items()
          if k not in ('VIRTUAL_ENV', 'TFP_REALNVP_VENV', 'PYTHONPATH')}
-  lines = list(commands((clone / 'README.md').read_text()))
-  assert any(line.startswith('bin/train') for line in lines)
   for line in lines:
     if line.startswith(NOT_RUN_HERE):
       continue
@@ -94,3 +100,14 @@ def test_readme_commands_work_in_order(clone):
                             env=env, capture_output=True, text=True,
                             timeout=900)
     assert result.returncode == 0, (line, result.stderr[-3000:])
+
+
+def test_readme_commands_work_in_order(clone):
+  lines = list(commands((clone / 'README.md').read_text()))
+  assert any(line.startswith('bin/train') for line in lines)
+  run_in_order(lines, clone)
+
+
+@pytest.mark.parametrize('page', DOCS)
+def test_docs_commands_work_in_order(clone, page):
+  run_in_order(list(commands((clone / 'docs' / page).read_text())), clone)

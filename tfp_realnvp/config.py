@@ -10,14 +10,38 @@ __all__ = ['Architecture', 'default_num_scales', 'check_count']
 
 
 def check_count(name, value, lowest=1):
-  """Raises ValueError naming `name` unless `value` is an int >= `lowest`
-  (a bool is not a count)."""
+  """Raises ValueError naming `name` unless `value` is an int >= `lowest`.
+
+  A bool is not a count.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import config
+
+  config.check_count('num_scales', 3)
+  try:
+    config.check_count('num_scales', 0)
+  except ValueError as e:
+    assert 'num_scales' in str(e)
+  ```
+  """
   if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
     raise ValueError(f'{name} must be a positive integer; got {value!r}.')
 
 
 def default_num_scales(height, width, smallest=4):
-  """Scales until the last one is `smallest` pixels wide (or cannot halve)."""
+  """Scales until the last one is `smallest` pixels wide (or cannot halve).
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import config
+
+  assert config.default_num_scales(32, 32) == 4  # 32, 16, 8, 4
+  assert config.default_num_scales(28, 28) == 3  # 28, 14, 7: 7 is odd
+  ```
+  """
   num_scales = 1
   while height % 2 == 0 and width % 2 == 0 and min(height, width) > smallest:
     height, width = height // 2, width // 2
@@ -45,6 +69,20 @@ class Architecture:
     network_dtype: a `tf_keras` dtype policy for the s,t networks, e.g.
       `'mixed_bfloat16'`; None: the flow's dtype. The couplings' affine maps,
       log-dets, prior and loss stay in the flow's dtype.
+
+  #### Example
+
+  ```python
+  import tfp_realnvp
+
+  # The paper's CIFAR-10 model: 8 residual blocks, 64 feature maps, 2 scales.
+  cifar10 = tfp_realnvp.Architecture(
+      (32, 32, 3), num_scales=2, num_res_blocks=8, num_filters=64)
+  assert tfp_realnvp.Architecture((32, 32, 3)).num_scales == 4  # the default
+  dist = tfp_realnvp.real_nvp_distribution(
+      tfp_realnvp.Architecture((8, 8, 1), num_scales=1, num_res_blocks=0,
+                               num_filters=4))
+  ```
   """
   event_shape: tuple[int, int, int]
   num_scales: int | None = None

@@ -40,11 +40,23 @@ def real_nvp_distribution(architecture,
   `validate_args` values outside it raise InvalidArgumentError naming it.
   It holds the pixel cube `[0, 256)^D`.
 
+  #### Example
+
+  A small model on 8x8 gray images (the paper's CIFAR-10 model is
+  `real_nvp_distribution([32, 32, 3], num_scales=2, num_res_blocks=8,
+  num_filters=64)`):
+
   ```python
-  dist = real_nvp_distribution([32, 32, 3], num_res_blocks=4, num_filters=32)
-  x = tf.cast(images, tf.float32) + tf.random.uniform(images.shape)
+  import tensorflow as tf
+  import tfp_realnvp
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=1, num_res_blocks=0, num_filters=4)
+  images = tf.random.uniform([2, 8, 8, 1], 0, 256, tf.int32)
+  x = tf.cast(images, tf.float32) + tf.random.uniform(images.shape)  # dequantized
   loss = -tf.reduce_mean(dist.log_prob(x, bijector_kwargs={'training': True}))
-  samples = dist.sample(16)
+  bits = tfp_realnvp.bits_per_dim(dist.log_prob(x), [8, 8, 1])  # shape [2]
+  samples = dist.sample(3, seed=1)  # [3, 8, 8, 1], in the support
   ```
   """
   if not isinstance(architecture, config_lib.Architecture):
@@ -68,13 +80,24 @@ def real_nvp_vector_distribution(event_size,
                                  name=None):
   """Real NVP over vectors in R^event_size, with MLP couplings.
 
-  ```python
-  dist = real_nvp_vector_distribution(2, num_couplings=8)
-  dist.log_prob(tf.constant([[0.5, -1.]]))
-  ```
-
   With `num_classes` the density is class-conditional: pass
   `bijector_kwargs={'conditional_input': one_hot}` to every call.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  import tfp_realnvp
+
+  dist = tfp_realnvp.real_nvp_vector_distribution(2, num_couplings=8)
+  log_prob = dist.log_prob(tf.constant([[0.5, -1.]]))  # shape [1]
+  points = dist.sample(5, seed=1)  # [5, 2]
+
+  labelled = tfp_realnvp.real_nvp_vector_distribution(2, num_classes=3)
+  one_hot = tf.one_hot([2], 3)
+  labelled.log_prob(tf.constant([[0.5, -1.]]),
+                    bijector_kwargs={'conditional_input': one_hot})
+  ```
   """
   bijector = multi_scale.vector_real_nvp(
       event_size, num_couplings=num_couplings, hidden_units=hidden_units,
@@ -88,8 +111,26 @@ def real_nvp_vector_distribution(event_size,
 def bits_per_dim(log_prob, event_shape):
   """`-log_prob / (D ln 2)`: bits per dimension of a density on pixel values.
 
+  With `D` the number of dimensions of `event_shape`:
+
+  ```none
+  bits_per_dim = -log_prob / (D ln 2)
+  ```
+
   For `real_nvp_distribution`, evaluated at dequantized 8-bit pixels, this
   is the paper's bits/dim.
+
+  #### Example
+
+  ```python
+  import math
+  import tfp_realnvp
+
+  # A uniform density on [0, 256)^D has 8 bits per dimension.
+  event_shape = [4, 4, 3]
+  log_prob = -math.prod(event_shape) * math.log(256.)
+  assert abs(tfp_realnvp.bits_per_dim(log_prob, event_shape) - 8.) < 1e-12
+  ```
   """
   num_dims = math.prod(int(d) for d in event_shape)
   return -log_prob / (num_dims * math.log(2.))

@@ -20,6 +20,16 @@ def to_uint8(pixels):
   The floor undoes dequantization (`x + u`, `u` in [0, 1)); the clip catches
   the logit transform's inverse, which reaches slightly past [0, 256).
   NaN or infinite pixels raise InvalidArgumentError: no 8-bit value is right.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import latent
+
+  pixels = latent.to_uint8(tf.constant([-0.2, 3.7, 255.9, 256.1]))
+  assert pixels.dtype == tf.uint8 and list(pixels) == [0, 3, 255, 255]
+  ```
   """
   pixels = tf.debugging.assert_all_finite(
       pixels, 'pixels must be finite to become 8-bit values')
@@ -27,7 +37,21 @@ def to_uint8(pixels):
 
 
 def encode(dist, images, **bijector_kwargs):
-  """Latents of 8-bit images, scored at the bin centre (`x + 0.5`)."""
+  """Latents of 8-bit images, scored at the bin centre (`x + 0.5`).
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  import tfp_realnvp
+  from tfp_realnvp import latent
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = tf.random.uniform([2, 8, 8, 1], 0, 256, tf.int32)
+  z = latent.encode(dist, images)  # [2, 8, 8, 1]
+  ```
+  """
   pixels = tf.cast(images, dist.dtype) + 0.5
   return dist.bijector.inverse(pixels, **bijector_kwargs)
 
@@ -36,6 +60,20 @@ def decode(dist, z, **bijector_kwargs):
   """8-bit images from latents; `decode(dist, encode(dist, x)) == x`.
 
   A latent with NaN or infinite values raises InvalidArgumentError.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  import tfp_realnvp
+  from tfp_realnvp import latent
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = tf.random.uniform([2, 8, 8, 1], 0, 256, tf.int32)
+  again = latent.decode(dist, latent.encode(dist, images))
+  assert tf.reduce_all(tf.cast(again, tf.int32) == images)
+  ```
   """
   z = tf.debugging.assert_all_finite(
       tf.convert_to_tensor(z, dist.dtype), 'decode: z must be finite')
@@ -47,6 +85,18 @@ def check_temperature(temperature):
 
   A Python number raises ValueError; a tensor, InvalidArgumentError when it
   is evaluated.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import latent
+
+  assert latent.check_temperature(0.7) == 0.7
+  try:
+    latent.check_temperature(0.)
+  except ValueError as e:
+    assert 'temperature' in str(e)
+  ```
   """
   message = 'temperature must be a finite number > 0'
   if tf.is_tensor(temperature):
@@ -76,6 +126,20 @@ def sample(dist, num, temperature=1., seed=0, batch_statistics=False,
   depends on the others in its batch. A batch conditioned on one class
   loses the class: its bias in the networks' features is the same for
   every sample, and the batch norms subtract the batch's mean.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  import tfp_realnvp
+  from tfp_realnvp import latent
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = latent.sample(dist, 4, temperature=0.7, seed=3)  # [4, 8, 8, 1]
+  assert tf.reduce_all(latent.sample(dist, 4, temperature=0.7, seed=3)
+                       == images)  # the same latents
+  ```
   """
   temperature = check_temperature(temperature)
   shape = [num, *dist.event_shape]
@@ -98,6 +162,21 @@ def manifold(z1, z2, z3, z4, size=8):
   with `phi` and `phi'` on a `size` x `size` grid over [0, pi/2]. The mixing
   weights of the four latents have unit norm, so independent standard-normal
   latents mix into a standard-normal latent. Returns `[size, size, ...]`.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  import tfp_realnvp
+  from tfp_realnvp import latent
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = tf.random.uniform([4, 8, 8, 1], 0, 256, tf.int32)
+  z = latent.encode(dist, images)
+  grid = latent.manifold(z[0], z[1], z[2], z[3], size=3)  # [3, 3, 8, 8, 1]
+  pictures = latent.decode(dist, tf.reshape(grid, [9, 8, 8, 1]))
+  ```
   """
   angles = tf.linspace(0., math.pi / 2., size)
   phi, phi_prime = tf.meshgrid(angles, angles, indexing='ij')
@@ -117,6 +196,21 @@ def resample_scales(dist, images, keep, temperature=1., seed=None):
   scales' latents are drawn anew from N(0, temperature^2). With `keep` equal
   to the number of scales, the images come back exactly (at bin centres).
   Returns float pixels.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  import tfp_realnvp
+  from tfp_realnvp import latent
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = tf.random.uniform([2, 8, 8, 1], 0, 256, tf.int32)
+  coarse_kept = latent.resample_scales(dist, images, keep=1, seed=0)
+  same = latent.resample_scales(dist, images, keep=2)
+  assert tf.reduce_all(latent.to_uint8(same) == tf.cast(images, tf.uint8))
+  ```
   """
   temperature = check_temperature(temperature)
   flow = dist.bijector

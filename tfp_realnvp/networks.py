@@ -31,6 +31,17 @@ def conv2d(x, kernel):
   where the float32 ones run at 110-170; XLA's run at 100-125 there. So in
   half precision the gradients run as an XLA-compiled function, and the
   forward pass stays TensorFlow's (oneDNN), which is fast in every dtype.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import networks
+
+  x = tf.random.normal([2, 8, 8, 3], dtype=tf.bfloat16)
+  kernel = tf.random.normal([3, 3, 3, 5], dtype=tf.bfloat16)
+  y = networks.conv2d(x, kernel)  # [2, 8, 8, 5], bfloat16
+  ```
   """
   if x.dtype in _HALF_PRECISION:
     # A tensor, not a (Keras autocast) variable: custom_gradient gives
@@ -67,6 +78,20 @@ class WeightNormConv2D(tf_keras.layers.Layer):
   authors' `conv_layer`: `v ~ U(-a, a)` with `a = sqrt(2 / fan_in_channels)`,
   `g` starts at `a * sqrt(fan_in / 12)` (= `kernel_size / sqrt(6)`), the
   bias at 0.
+
+  ```none
+  y = conv2d(x, g * v / ||v||) + bias
+  ```
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import networks
+
+  conv = networks.WeightNormConv2D(5)
+  y = conv(tf.random.normal([2, 8, 8, 3]))  # [2, 8, 8, 5]
+  ```
   """
 
   def __init__(self, filters, kernel_size=3, use_bias=True, use_gain=True,
@@ -132,11 +157,29 @@ _frozen = threading.local()
 
 @contextlib.contextmanager
 def frozen_averages():
-  """A context in which batch norms called with `training=True` normalize
-  with the batch's statistics but do not update their running averages.
+  """A context in which batch norms use batch statistics, averages untouched.
+
+  Batch norms called with `training=True` in it normalize with the batch's
+  statistics but do not update their running averages.
 
   `latent.sample(..., batch_statistics=True)` draws in it, as the authors'
   sampler does; a tf.function traced in it keeps no update ops.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import networks
+
+  net = networks.MLP(2, 2, hidden_units=(8,))
+  x = tf.random.normal([4, 2])
+  net(x, training=True)
+  before = [w.numpy() for w in net.non_trainable_weights]
+  with networks.frozen_averages():
+    net(x, training=True)  # batch statistics, averages kept
+  assert all((b == w.numpy()).all()
+             for b, w in zip(before, net.non_trainable_weights))
+  ```
   """
   frozen = getattr(_frozen, 'active', False)
   _frozen.active = True
@@ -228,6 +271,19 @@ class ResNet(tf_keras.layers.Layer):
   about half the training memory of the paper's CIFAR-10 model; README,
   Performance). The values, gradients and running averages are those of
   the plain network.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import bijectors
+  from tfp_realnvp import networks
+
+  mask = bijectors.checkerboard_mask(8, 8)
+  net = networks.ResNet(channels=3, num_blocks=1, num_filters=4, mask=mask)
+  shift, log_scale = net(mask * tf.random.normal([2, 8, 8, 3]),
+                         training=True)  # each [2, 8, 8, 3]
+  ```
   """
 
   def __init__(self, channels, num_blocks=4, num_filters=32, mask=None,
@@ -338,6 +394,16 @@ class MLP(tf_keras.layers.Layer):
 
   Maps the `input_size` conditioning entries to a shift and log-scale for
   each of the `output_size` others, as `tfb.RealNVP`'s networks do.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import networks
+
+  net = networks.MLP(2, 3, hidden_units=(8,))
+  shift, log_scale = net(tf.random.normal([5, 2]))  # each [5, 3]
+  ```
   """
 
   def __init__(self, input_size, output_size, hidden_units=(64, 64),

@@ -20,7 +20,17 @@ _SCHEME = re.compile(r'^([a-zA-Z][a-zA-Z0-9+.-]*)://')
 
 
 def scheme(path):
-  """'gs' of 'gs://bucket/run'; None for a local path."""
+  """'gs' of 'gs://bucket/run'; None for a local path.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import storage
+
+  assert storage.scheme('gs://bucket/run') == 'gs'
+  assert storage.scheme('runs/mnist') is None
+  ```
+  """
   match = _SCHEME.match(os.fspath(path)) if path is not None else None
   return match[1] if match else None
 
@@ -31,6 +41,18 @@ def as_str(path):
   A local `~/...` is expanded (a shell leaves `--flag=~/...` as it is). A
   `pathlib.Path` of a `scheme://` string has lost a slash ('gs:/bucket');
   that raises ValueError rather than write to a local folder 'gs:'.
+
+  #### Example
+
+  ```python
+  import os
+  import pathlib
+  from tfp_realnvp import storage
+
+  assert storage.as_str(pathlib.Path('runs') / 'mnist') == 'runs/mnist'
+  assert storage.as_str('~/runs') == os.path.expanduser('~/runs')
+  assert storage.as_str(None) is None
+  ```
   """
   if path is None:
     return None
@@ -43,7 +65,16 @@ def as_str(path):
 
 
 def join(path, *parts):
-  """`path/part/...`; a `scheme://` path keeps its '//'."""
+  """`path/part/...`; a `scheme://` path keeps its '//'.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import storage
+
+  assert storage.join('gs://bucket', 'runs', 'mnist') == 'gs://bucket/runs/mnist'
+  ```
+  """
   path = as_str(path)
   if scheme(path):
     return posixpath.join(path, *parts)
@@ -51,8 +82,23 @@ def join(path, *parts):
 
 
 def check_filesystem(path, what='path'):
-  """`path` as a string; ValueError if TensorFlow has no filesystem for its
-  scheme (a plugin may be missing: tensorflow-io for s3://, hdfs://, ...)."""
+  """`path` as a string; ValueError if TensorFlow has no filesystem for it.
+
+  A plugin may be missing for its scheme: tensorflow-io for s3://, hdfs://,
+  ...
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import storage
+
+  assert storage.check_filesystem('ram://bucket/run') == 'ram://bucket/run'
+  try:
+    storage.check_filesystem('nosuch://bucket/run', '--model_dir')
+  except ValueError as e:
+    assert '--model_dir' in str(e)
+  ```
+  """
   path = as_str(path)
   name = scheme(path)
   if name:
@@ -67,7 +113,20 @@ def check_filesystem(path, what='path'):
 
 
 def check_local(path, what, library):
-  """`path` as a string; ValueError naming `library` if it is a URL."""
+  """`path` as a string; ValueError naming `library` if it is a URL.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import storage
+
+  assert storage.check_local('data', 'folder', 'PIL') == 'data'
+  try:
+    storage.check_local('gs://bucket/data', '--data_dir', 'lmdb')
+  except ValueError as e:
+    assert 'lmdb' in str(e)
+  ```
+  """
   path = as_str(path)
   name = scheme(path)
   if name:
@@ -104,6 +163,20 @@ def check_writable(path, what, directory=False):
     IsADirectoryError, NotADirectoryError, PermissionError: naming `what`
       and the path.
     ValueError: an empty path, or no filesystem for the path's scheme.
+
+  #### Example
+
+  ```python
+  import tempfile
+  from tfp_realnvp import storage
+
+  with tempfile.TemporaryDirectory() as tmp:
+    storage.check_writable(f'{tmp}/new/model.png', '--out')
+    try:
+      storage.check_writable(tmp, '--out')  # a directory, not a file
+    except IsADirectoryError as e:
+      assert '--out' in str(e)
+  ```
   """
   path = check_filesystem(path, what)
   if not path:
@@ -128,6 +201,17 @@ def check_writable(path, what, directory=False):
 
 
 def read_bytes(path):
+  """The content of the file `path`, on any TensorFlow filesystem.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import storage
+
+  storage.write_atomic('ram://docs/a.txt', 'text')
+  assert storage.read_bytes('ram://docs/a.txt') == b'text'
+  ```
+  """
   with tf.io.gfile.GFile(path, 'rb') as f:
     return f.read()
 
@@ -137,6 +221,15 @@ def write_atomic(path, content):
 
   Written to a temporary name beside it, then renamed over `path` (on object
   stores the copy appears whole, as every object does).
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import storage
+
+  storage.write_atomic('ram://docs/config.json', '{}')
+  assert storage.read_bytes('ram://docs/config.json') == b'{}'
+  ```
   """
   path = as_str(path)
   tmp = f'{path}.tmp-{uuid.uuid4().hex}'
@@ -150,7 +243,18 @@ def write_atomic(path, content):
 
 
 def remove(path):
-  """Deletes the file or directory tree `path`, if there is one."""
+  """Deletes the file or directory tree `path`, if there is one.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import storage
+
+  storage.write_atomic('ram://docs/run/a.txt', 'text')
+  storage.remove('ram://docs/run')
+  storage.remove('ram://docs/run')  # nothing there: nothing to do
+  ```
+  """
   if not tf.io.gfile.exists(path):
     return
   if not tf.io.gfile.isdir(path):
@@ -173,6 +277,20 @@ def publish_dir(src, dst, last):
   file by file (object stores have no directories), so `dst` may show up
   partial: the files are copied with `last` at the end, and readers wait for
   `dst/last` (a SavedModel cannot load without its saved_model.pb).
+
+  #### Example
+
+  ```python
+  import os
+  import tempfile
+  from tfp_realnvp import storage
+
+  with tempfile.TemporaryDirectory() as tmp:
+    os.mkdir(f'{tmp}/staging')
+    storage.write_atomic(f'{tmp}/staging/saved_model.pb', b'...')
+    storage.publish_dir(f'{tmp}/staging', f'{tmp}/1', 'saved_model.pb')
+    assert os.listdir(f'{tmp}/1') == ['saved_model.pb']
+  ```
   """
   if not scheme(src) and not scheme(dst):
     tf.io.gfile.rename(src, dst)

@@ -16,13 +16,32 @@ def checkerboard_mask(height, width, parity=0):
 
   `b[i, j] = 1` where `(i + j + parity)` is even: `parity` 0 and 1 are the
   two complementary boards.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import bijectors
+
+  mask = bijectors.checkerboard_mask(2, 2)  # [[[1], [0]], [[0], [1]]]
+  assert mask.shape == (2, 2, 1) and mask[0, 0, 0] == 1 and mask[0, 1, 0] == 0
+  ```
   """
   i, j = np.meshgrid(np.arange(height), np.arange(width), indexing='ij')
   return ((i + j + parity) % 2 == 0).astype(np.float32)[..., np.newaxis]
 
 
 def channel_mask(channels, parity=0):
-  """Channel-wise mask of shape [channels]: the first half is 1 for parity 0."""
+  """Channel-wise mask of shape [channels]: the first half is 1 for parity 0.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import bijectors
+
+  assert list(bijectors.channel_mask(4)) == [1, 1, 0, 0]
+  assert list(bijectors.channel_mask(4, parity=1)) == [0, 0, 1, 1]
+  ```
+  """
   if channels % 2:
     raise ValueError(f'A channel mask needs an even number of channels; '
                      f'got {channels}.')
@@ -33,6 +52,15 @@ def half_mask(event_size, parity=0):
   """Mask of shape [event_size] for vectors: the first half is 1 for parity 0.
 
   With an odd size the conditioning half is the smaller one.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import bijectors
+
+  assert list(bijectors.half_mask(4)) == [1, 1, 0, 0]
+  assert list(bijectors.half_mask(3)) == [1, 0, 0]
+  ```
   """
   first = np.arange(event_size) < event_size // 2
   return (first if parity == 0 else ~first).astype(np.float32)
@@ -87,11 +115,17 @@ class AffineCoupling(_one_pass.OnePassBijector):
   #### Example
 
   ```python
-  net = tfp_realnvp.networks.ResNet(channels=3, num_blocks=2, num_filters=32)
-  coupling = AffineCoupling(checkerboard_mask(32, 32, parity=0), net,
-                            event_ndims=3)
+  import tensorflow as tf
+  from tfp_realnvp import bijectors
+  from tfp_realnvp import networks
+
+  mask = bijectors.checkerboard_mask(8, 8, parity=0)
+  net = networks.ResNet(channels=3, num_blocks=1, num_filters=4, mask=mask)
+  coupling = bijectors.AffineCoupling(mask, net, event_ndims=3)
+  latents = tf.random.normal([2, 8, 8, 3])
   images = coupling.forward(latents)    # generative
-  latents = coupling.inverse(images)    # the paper's f
+  again = coupling.inverse(tf.identity(images))    # the paper's f
+  log_det = coupling.inverse_log_det_jacobian(images)  # shape [2]
   ```
   """
 

@@ -44,10 +44,14 @@ class BatchNormalization(_one_pass.OnePassBijector):
   #### Example
 
   ```python
-  bn = BatchNormalization(num_channels=3)
+  import tensorflow as tf
+  from tfp_realnvp import bijectors
+
+  bn = bijectors.BatchNormalization(num_channels=3)
+  x = tf.random.normal([16, 4, 4, 3], mean=5.)
   z = bn.inverse(x, training=True)   # batch statistics, updates averages
   z = bn.inverse(x)                  # running averages
-  x = bn.forward(z)                  # generation: running averages
+  x_again = bn.forward(z)            # generation: running averages
   ```
   """
 

@@ -30,7 +30,15 @@ class FactorOut(_one_pass.OnePassBijector):
   #### Example
 
   ```python
-  step = FactorOut(coarser_scales, event_ndims=3)   # on [H, W, 2C] events
+  import tensorflow as tf
+  import tensorflow_probability as tfp
+  from tfp_realnvp import bijectors
+
+  coarser = tfp.bijectors.Scale(2.)   # stands for the coarser scales
+  step = bijectors.FactorOut(coarser, event_ndims=3)   # on [H, W, 2C] events
+  y = step.forward(tf.ones([1, 2, 2, 4]))
+  # The first two channels went through `coarser`, the last two are latent.
+  assert tf.reduce_all(y[..., :2] == 2.) and tf.reduce_all(y[..., 2:] == 1.)
   ```
   """
 

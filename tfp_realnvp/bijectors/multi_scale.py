@@ -34,6 +34,19 @@ class Scale(flow.Flow):
   apart by the same steps. As everywhere in TFP, `inverse` runs this list
   from the first step (scoring) and `forward` from the last (generation);
   the generative side of each squeeze is an `Unsqueeze`.
+
+  #### Example
+
+  ```python
+  import tfp_realnvp
+  from tfp_realnvp import bijectors
+
+  flow = bijectors.multi_scale_real_nvp(tfp_realnvp.Architecture(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4))
+  finest = flow.scales[0]  # a Scale
+  assert len(finest.checkerboard) == 6  # 3 couplings, each with a batch norm
+  assert finest.coarser.coarser is None  # 2 scales
+  ```
   """
 
   def __init__(self, checkerboard, channel=(), coarser=None,
@@ -87,12 +100,22 @@ class MultiScaleRealNVP(flow.Flow):
   #### Example
 
   ```python
-  flow = multi_scale_real_nvp(Architecture([32, 32, 3]))
+  import tensorflow as tf
+  import tensorflow_probability as tfp
+  import tfp_realnvp
+  from tfp_realnvp import bijectors
+
+  tfd = tfp.distributions
+  flow = bijectors.multi_scale_real_nvp(tfp_realnvp.Architecture(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4))
   dist = tfd.TransformedDistribution(
-      tfd.Sample(tfd.Normal(0., 1.), [32, 32, 3]), flow)
-  dist.log_prob(pixels + tf.random.uniform(pixels.shape))
+      tfd.Sample(tfd.Normal(0., 1.), [8, 8, 1]), flow)
+  pixels = tf.cast(tf.random.uniform([2, 8, 8, 1], 0, 256, tf.int32),
+                   tf.float32)
+  x = pixels + tf.random.uniform(pixels.shape)  # dequantized
+  dist.log_prob(x)
   dist.log_prob(x, bijector_kwargs={'training': True})  # batch statistics
-  [c.name for c in flow.scales[0].checkerboard]
+  names = [c.name for c in flow.scales[0].checkerboard]
   ```
   """
 
@@ -228,6 +251,20 @@ def multi_scale_real_nvp(architecture, dtype=tf.float32, validate_args=False,
 
   Returns a `MultiScaleRealNVP` whose `inverse` maps dequantized pixels to
   the latent through the logit transform and every scale.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  import tfp_realnvp
+  from tfp_realnvp import bijectors
+
+  flow = bijectors.multi_scale_real_nvp(tfp_realnvp.Architecture(
+      [8, 8, 1], num_scales=1, num_res_blocks=0, num_filters=4))
+  x = tf.random.uniform([2, 8, 8, 1], 0., 256.)
+  z = flow.inverse(x)  # the latent, shaped like the image
+  log_det = flow.inverse_log_det_jacobian(x, event_ndims=3)  # shape [2]
+  ```
   """
   a = architecture
   builder = _Builder(a, dtype, validate_args)
@@ -249,6 +286,17 @@ def vector_real_nvp(event_size,
   """Couplings with alternating half masks and MLP networks, on vectors.
 
   `num_classes` makes it class-conditional, as in `multi_scale_real_nvp`.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import bijectors
+
+  flow = bijectors.vector_real_nvp(4, num_couplings=2, hidden_units=(8,))
+  y = flow.forward(tf.random.normal([3, 4]))  # generative
+  z = flow.inverse(tf.identity(y))
+  ```
   """
   event_size = int(event_size)
   if event_size < 2:

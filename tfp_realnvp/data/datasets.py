@@ -10,6 +10,7 @@ from tfp_realnvp.data import lsun
 from tfp_realnvp.data import transforms
 
 _LSUN = ('lsun_bedroom', 'lsun_tower', 'lsun_church_outdoor')
+# The datasets `load` and bin/train's --dataset know.
 DATASET_NAMES = ('mnist', 'cifar10', 'imagenet32', 'imagenet64', 'celeba',
                  *_LSUN, 'folder', 'npz')
 
@@ -55,13 +56,33 @@ def _check_args(name, image_size=None):
 
 
 def flips(name):
-  """Whether the paper augments `name` with random horizontal flips."""
+  """Whether the paper augments `name` with random horizontal flips.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import data
+
+  assert data.flips('cifar10') and not data.flips('mnist')
+  ```
+  """
   _check_args(name)
   return name in _FLIPS
 
 
 def image_shape(name, data_dir=None, image_size=None):
-  """The (height, width, channels) of the images load() yields for `name`."""
+  """The (height, width, channels) of the images load() yields for `name`.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import data
+
+  assert data.image_shape('mnist') == (28, 28, 1)
+  assert data.image_shape('celeba') == (64, 64, 3)
+  assert data.image_shape('folder', image_size=32) == (32, 32, 3)
+  ```
+  """
   _check_args(name, image_size)
   if name == 'npz':
     shape = arrays.read_npz(_required_path(name, data_dir))[0].shape[1:]
@@ -101,6 +122,17 @@ def load(name, split, data_dir=None, download=False, image_size=None,
     with_labels: yield (image, int64 label) pairs; 'mnist' and 'npz' only.
     seed: for shuffling tfds files and random training crops (lsun_*,
       folder); None is nondeterministic.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import data
+
+  # The embedded MNIST subset: no download.
+  images = data.load('mnist', 'validation')
+  batches = data.pipeline(images, batch_size=16, training=False)
+  first = next(iter(batches))  # [16, 28, 28, 1] float32, dequantized
+  ```
   """
   _check_args(name, image_size)
   splits = ('train', 'validation', 'all') if name == 'npz' else (

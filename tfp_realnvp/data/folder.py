@@ -23,7 +23,20 @@ _log = logging.getLogger(__name__)
 
 @dataclasses.dataclass(frozen=True)
 class FolderReport:
-  """What an image folder (or an LSUN LMDB, `lsun.lmdb_report`) holds."""
+  """What an image folder (or an LSUN LMDB, `lsun.lmdb_report`) holds.
+
+  `folder_report` and `lmdb_report` return one.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import data
+
+  report = data.FolderReport(
+      num_images=2, skipped={'photos/c.png': 'cannot decode image'})
+  print(f'{report.num_images} images, {len(report.skipped)} skipped')
+  ```
+  """
   num_images: int  # files (LMDB values) that decode
   skipped: dict  # path (LMDB key and file) -> why it cannot be decoded
 
@@ -100,7 +113,27 @@ def errors(items, decode_item):
 
 
 def folder_report(data_dir):
-  """Decodes every image under `data_dir`; tells which ones load() skips."""
+  """Decodes every image under `data_dir`; tells which ones load() skips.
+
+  #### Example
+
+  ```python
+  import os
+  import tempfile
+  import tensorflow as tf
+  from tfp_realnvp import data
+
+  with tempfile.TemporaryDirectory() as folder:
+    png = tf.io.encode_png(tf.zeros([8, 8, 3], tf.uint8)).numpy()
+    with open(os.path.join(folder, 'good.png'), 'wb') as f:
+      f.write(png)
+    with open(os.path.join(folder, 'bad.png'), 'wb') as f:
+      f.write(png[:20])  # cut short
+    report = data.folder_report(folder)
+  assert report.num_images == 1 and list(report.skipped) == [
+      os.path.join(folder, 'bad.png')]
+  ```
+  """
   paths = list_images(data_dir)
   skipped = {path: str(error) for path, error in errors(paths, _decode)}
   return FolderReport(len(paths) - len(skipped), skipped)

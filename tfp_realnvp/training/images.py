@@ -17,6 +17,17 @@ def grid(images, columns=None):
 
   Values are clipped to [0, 255] and floored, the inverse of dequantization.
   `columns` defaults to a square grid; missing cells stay black.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import training
+
+  image = training.grid(tf.fill([5, 4, 4, 1], 100.7))  # 2 rows of 3 cells
+  assert image.shape == (8, 12, 1) and image[0, 0, 0] == 100
+  assert image[7, 11, 0] == 0  # the missing sixth cell
+  ```
   """
   images = latent.to_uint8(images)
   n, height, width, channels = images.shape
@@ -31,13 +42,36 @@ def grid(images, columns=None):
 
 
 def encode_png(images, columns=None):
-  """The PNG bytes of `grid(images, columns)`."""
+  """The PNG bytes of `grid(images, columns)`.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import training
+
+  png = training.encode_png(tf.zeros([4, 8, 8, 3]), columns=4)
+  assert png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'
+  ```
+  """
   return tf.image.encode_png(grid(images, columns)).numpy()
 
 
 def write_png(path, images, columns=None):
-  """Writes `grid(images, columns)` to `path` (a string, any TensorFlow
-  filesystem) as PNG; returns the path."""
+  """Writes `grid(images, columns)` to `path` as PNG; returns the path.
+
+  `path` is a string on any TensorFlow filesystem.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import training
+
+  path = training.write_png('ram://docs/samples.png', tf.zeros([4, 8, 8, 1]))
+  assert tf.io.gfile.exists(path)
+  ```
+  """
   path = storage.check_filesystem(path, 'PNG file')
   parent = (posixpath if storage.scheme(path) else os.path).dirname(path)
   if parent:

@@ -30,10 +30,24 @@ class DistributionModel(tf_keras.Model):
   strategy the loss is the global batch's. Coupling networks in float16
   get loss scaling, as Keras gives a mixed_float16 model.
 
+  ```none
+  loss = mean(-log p(x)) + penalty()     # nats, over the global batch
+  ```
+
+  #### Example
+
   ```python
-  model = DistributionModel(real_nvp_vector_distribution(2))
+  import tensorflow as tf
+  import tf_keras
+  import tfp_realnvp
+  from tfp_realnvp import training
+
+  model = training.DistributionModel(
+      tfp_realnvp.real_nvp_vector_distribution(2, hidden_units=(8,)))
   model.compile(tf_keras.optimizers.Adam(1e-3))
-  model.fit(points.batch(256), epochs=10)
+  points = tf.data.Dataset.from_tensor_slices(tf.random.normal([64, 2]))
+  model.fit(points.batch(32), epochs=1, verbose=0)
+  nll = model(tf.zeros([3, 2]))  # nats, shape [3]
   ```
 
   Subclasses change the score (`FlowModel`: bits/dim), what they condition
@@ -221,11 +235,27 @@ class FlowModel(DistributionModel):
   sets the coupling networks' (`networks.ResNet`): less memory in training
   for one more forward pass of each network.
 
+  ```none
+  loss = mean(-log p(x)) + l2 * sum(w^2 for w in regularized_weights)
+  bits/dim = -log p(x) / (D ln 2)
+  ```
+
+  #### Example
+
   ```python
-  model = FlowModel(Architecture([28, 28, 1], num_scales=3, num_res_blocks=1))
+  import tensorflow as tf
+  import tf_keras
+  import tfp_realnvp
+  from tfp_realnvp import training
+
+  model = training.FlowModel(tfp_realnvp.Architecture(
+      [8, 8, 1], num_scales=1, num_res_blocks=0, num_filters=4))
   model.compile(tf_keras.optimizers.Adam(1e-3, global_clipnorm=100.))
-  model.fit(batches, validation_data=validation_batches, epochs=8)
-  samples = model.distribution.sample(16)
+  pixels = tf.random.uniform([32, 8, 8, 1], 0, 256, tf.int32)
+  images = tf.data.Dataset.from_tensor_slices(pixels).map(
+      lambda x: tf.cast(x, tf.float32) + tf.random.uniform([8, 8, 1]))
+  model.fit(images.batch(16), epochs=1, verbose=0)
+  samples = model.distribution.sample(4)  # [4, 8, 8, 1]
   ```
   """
 

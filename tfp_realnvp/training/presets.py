@@ -25,13 +25,30 @@ __all__ = ['Training', 'Preset', 'PRESETS', 'Config', 'make_config',
            'HYPERPARAMETERS', 'CONFIG_FILE', 'LEARNING_RATE_DECAYS']
 
 CONFIG_FILE = 'config.json'
+# The values of `Training.learning_rate_decay`.
 LEARNING_RATE_DECAYS = ('none', 'cosine')
 
 
 @dataclasses.dataclass(frozen=True)
 class Training:
-  """How a model is trained: Adam, clipped, with an L2 penalty, at a
-  constant or decaying learning rate."""
+  """How a model is trained: Adam, clipped, with an L2 penalty.
+
+  The learning rate is constant or decays (`learning_rate_decay`).
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import training
+
+  paper = training.Training()  # batch 64, Adam at 1e-3, L2 5e-5, clip 100
+  cosine = training.Training(epochs=10, learning_rate=2e-2,
+                             learning_rate_decay='cosine')
+  try:
+    training.Training(batch_size=0)
+  except ValueError as e:
+    assert 'batch_size' in str(e)
+  ```
+  """
   batch_size: int = 64
   learning_rate: float = 1e-3
   l2: float = 5e-5  # on the networks' regularized_weights, loss in nats
@@ -92,8 +109,21 @@ HYPERPARAMETERS = _ARCHITECTURE_FIELDS | _TRAINING_FIELDS | {'precision'}
 
 @dataclasses.dataclass(frozen=True)
 class Preset:
-  """A dataset's model: `Architecture` fields but the event shape, and its
-  training."""
+  """A dataset's model and training: `Architecture` fields, `Training`.
+
+  The architecture's fields are all but the event shape, which the dataset
+  gives.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import training
+
+  preset = training.PRESETS['cifar10']
+  architecture = preset.architecture_for((32, 32, 3))
+  assert (architecture.num_res_blocks, architecture.num_filters) == (8, 64)
+  ```
+  """
   architecture: Mapping[str, Any]
   training: Training = Training()
 
@@ -118,6 +148,7 @@ class Preset:
 # the authors' code (n_scale 4 at 32x32, 5 at 64x64); MNIST's is 7x7 (28 =
 # 7 * 4 halves twice).
 _IMAGES_64 = Preset(dict(num_scales=5, num_res_blocks=2, num_filters=32))
+# Each dataset's `Preset`, by its name in `data.DATASET_NAMES`.
 PRESETS = {
     # The embedded default (not a dataset of the paper): sized so that
     # `bin/train` trains in about 3 minutes on a 2-core CPU. In those 620
@@ -169,7 +200,20 @@ def _describe(architecture_values):
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-  """One training run: what evaluation and sampling rebuild the model from."""
+  """One training run: what evaluation and sampling rebuild the model from.
+
+  It is written to the run's `config.json` (`CONFIG_FILE`).
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import training
+
+  config = training.make_config('mnist', num_filters=8)
+  assert config.architecture.event_shape == (28, 28, 1)
+  assert config.architecture.num_filters == 8
+  ```
+  """
   dataset: str
   architecture: config_lib.Architecture
   training: Training = Training()
@@ -271,6 +315,16 @@ def make_config(dataset, data_dir=None, seed=0, conditional=False,
 
   `image_size` is `data.load`'s (the side of the square images of 'folder'
   and 'npz'); `hyperparameters` are named as in `HYPERPARAMETERS`.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import training
+
+  config = training.make_config('cifar10', batch_size=32, epochs=None)
+  assert config.training.batch_size == 32
+  assert config.training.epochs == training.PRESETS['cifar10'].training.epochs
+  ```
   """
   if conditional and dataset not in NUM_CLASSES:
     raise ValueError(f'a conditional model needs labels: --conditional works '
