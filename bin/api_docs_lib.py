@@ -170,6 +170,7 @@ def render():
           importlib.import_module(section).__doc__ or '').splitlines()
                     or [''])[0]
       out += ['', f'## `{section}`', '', module_doc, '']
-    out.append(f'- `{_signature(entry)}`')
+    # A backslash ends a line within the item (CommonMark's hard break).
+    out.append(f'- `{_signature(entry)}`\\')
     out.append(f'  {summary(entry) or "(no summary line)"}')
   return '\n'.join(out) + '\n'

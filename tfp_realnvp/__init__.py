@@ -1,6 +1,8 @@
 """Real NVP (Dinh, Sohl-Dickstein, Bengio, ICLR 2017) for TensorFlow Probability."""
 
 __version__ = '0.2.0'
+__all__ = ['Architecture', 'bijectors', 'bits_per_dim', 'networks',
+           'real_nvp_distribution', 'real_nvp_vector_distribution']
 
 from tfp_realnvp import _versions
 

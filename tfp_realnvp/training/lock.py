@@ -38,7 +38,22 @@ LEASE_SECONDS = 120.
 
 
 class LockHeld(RuntimeError):
-  """Another live training holds the run directory."""
+  """Another live training holds the run directory.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import training
+  from tfp_realnvp.training import lock
+
+  with lock.hold('ram://docs/runs/mnist'):  # as a training does
+    try:
+      with lock.hold('ram://docs/runs/mnist'):  # a second training
+        pass
+    except training.LockHeld as e:
+      message = str(e)  # names the holder: host, process id, start time
+  ```
+  """
 
 
 def _path(model_dir):
