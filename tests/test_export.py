@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 import re
+import shutil
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ import tensorflow as tf
 from tfp_realnvp import data
 from tfp_realnvp import distributions
 from tfp_realnvp import export
+from tfp_realnvp import ood
 from tfp_realnvp import training
 from tests import flow_testing
 from tests import tiny
@@ -53,7 +55,8 @@ z = model['encode'](images=images)['z']
 samples = model['sample'](num_samples=tf.constant(3),
                           temperature=tf.constant(0.7), seed=tf.constant(5))
 default = model['serving_default'](images=images)
-np.savez(sys.argv[3], **model['log_prob'](images=images),
+ood_score = {f'ood_{k}': v for k, v in model['ood_score'](images=images).items()}
+np.savez(sys.argv[3], **model['log_prob'](images=images), **ood_score,
          decoded=model['decode'](z=z)['images'], samples=samples['images'],
          **{f'default_{k}': v for k, v in default.items()})
 """
@@ -121,7 +124,8 @@ def blocker_dir(tmp_path):
 @pytest.mark.slow
 def test_bin_export_writes_version_1(exported):
   export_dir, stdout = exported
-  assert stdout.splitlines()[-1] == f'exported: {export_dir / "1"}'
+  # One line: a calibrated run says nothing about ood_score.
+  assert stdout.splitlines() == [f'exported: {export_dir / "1"}']
   assert sorted(p.name for p in export_dir.iterdir()) == ['1']
 
 
@@ -141,6 +145,8 @@ def test_signatures_have_the_documented_specs_and_dynamic_batch(served):
                  {'images': [None, *SHAPE]}),
   }
   expected['serving_default'] = expected['log_prob']
+  expected['ood_score'] = ({'images': images}, {
+      'score': [None], 'threshold': [], 'is_ood': [None]})
   assert set(served.signatures) == set(expected)
   for name, (inputs, outputs) in expected.items():
     function = served.signatures[name]
@@ -149,6 +155,9 @@ def test_signatures_have_the_documented_specs_and_dynamic_batch(served):
             for k, v in function.structured_outputs.items()} == outputs
   assert served.signatures['sample'].structured_outputs['images'].dtype == (
       tf.uint8)
+  assert {k: v.dtype for k, v in served.signatures['ood_score']
+          .structured_outputs.items()} == {
+              'score': tf.float32, 'threshold': tf.float32, 'is_ood': tf.bool}
 
 
 @pytest.mark.slow
@@ -200,6 +209,12 @@ def test_wrong_dtype_or_shape_names_the_expected_spec(served):
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match=r'expected shape \[\?,784\]'):
     served.signatures['decode'](z=tf.zeros([2, 783]))
+  ood_score = served.signatures['ood_score']
+  with pytest.raises(tf.errors.InvalidArgumentError, match='uint8'):
+    ood_score(images=tf.zeros([2, *SHAPE], tf.float32))
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r'\[2,27,28,1\].*expected shape \[\?,28,28,1\]'):
+    ood_score(images=tf.zeros([2, 27, 28, 1], tf.uint8))
   # The restored tf.function checks its input signature before running.
   with pytest.raises(TypeError, match=r'TensorSpec\(shape=\(None, 28, 28, 1\), '
                      r'dtype=tf.uint8'):
@@ -208,7 +223,7 @@ def test_wrong_dtype_or_shape_names_the_expected_spec(served):
 
 @pytest.mark.slow
 def test_serves_with_tensorflow_only(exported, served, dist, images,
-                                     blocker_dir):
+                                     blocker_dir, model_dir):
   np.save(blocker_dir / 'images.npy', images)
   out = blocker_dir / 'out.npz'
   run([sys.executable, '-c', SERVE, exported[0] / '1',
@@ -223,6 +238,16 @@ def test_serves_with_tensorflow_only(exported, served, dist, images,
   for key in ('log_prob', 'bits_per_dim'):
     np.testing.assert_array_equal(out[f'default_{key}'], out[key])
   np.testing.assert_array_equal(out['decoded'], images)
+  # The recommended score, thresholded at the run's calibration.
+  calibration = ood.Calibration.load(model_dir)
+  expected = ood.score(ood.statistics(dist, images), calibration).numpy()
+  np.testing.assert_allclose(out['ood_score'], expected, rtol=1e-4,
+                             atol=1e-4)
+  assert out['ood_threshold'] == np.float32(calibration.threshold())
+  np.testing.assert_array_equal(out['ood_is_ood'],
+                                out['ood_score'] > out['ood_threshold'])
+  # Real digits and images of every value: both sides of the threshold.
+  assert 0 < out['ood_is_ood'].sum() < len(images)
   np.testing.assert_array_equal(
       out['samples'], served.signatures['sample'](
           num_samples=tf.constant(3), temperature=tf.constant(0.7),
@@ -254,13 +279,32 @@ def test_saved_model_cli_shows_serving_default_as_log_prob(exported,
   listed = show('--tag_set', 'serve')
   # Less the SavedModel's own initializer signature.
   assert re.findall(r'SignatureDef key: "([^_]\w+)"', listed) == sorted(
-      ['decode', 'encode', 'log_prob', 'sample', 'serving_default']), listed
+      ['decode', 'encode', 'log_prob', 'ood_score', 'sample',
+       'serving_default']), listed
   def specs(name):  # Less the graph's tensor names, which name the signature.
     return re.sub(r'\n *name: \S+', '', show(
         '--tag_set', 'serve', '--signature_def', name))
 
   assert specs('serving_default') == specs('log_prob')
   assert "outputs['bits_per_dim']" in specs('serving_default')
+
+
+@pytest.mark.slow
+def test_a_run_without_calibration_exports_without_ood_score(model_dir,
+                                                             tmp_path):
+  # A run trained before the scores: its directory without the file.
+  old = tmp_path / 'old'
+  shutil.copytree(model_dir, old)
+  (old / ood.CALIBRATION_FILE).unlink()
+  result = run([ROOT / 'bin' / 'export', f'--model_dir={old}',
+                f'--export_dir={tmp_path / "export"}'])
+  lines = result.stdout.splitlines()
+  assert len(lines) == 2 and lines[-1].startswith('exported: ')
+  assert lines[0].startswith(f'no {ood.CALIBRATION_FILE} in {old}')
+  assert 'without ood_score' in lines[0]
+  served = tf.saved_model.load(str(tmp_path / 'export' / '1'))
+  assert 'ood_score' not in served.signatures and 'log_prob' in (
+      served.signatures)
 
 
 @pytest.fixture(scope='module')
@@ -289,6 +333,26 @@ def test_export_writes_the_next_version_and_stays_exact(multi_scale,
       multi_scale.log_prob(tf.cast(images, tf.float32) + 0.5), rtol=1e-5)
   z = served['encode'](images=tf.constant(images))['z']
   np.testing.assert_array_equal(served['decode'](z=z)['images'], images)
+
+
+@pytest.mark.slow
+def test_ood_score_of_a_multi_scale_model(multi_scale, tmp_path):
+  rng = np.random.default_rng(0)
+  # Noise of 2 to 256 levels: PNG lengths that differ.
+  levels = np.repeat(2 ** np.arange(1, 9), 3)[:, None, None, None]
+  images = np.concatenate([
+      rng.integers(0, levels, [24, 8, 8, 1]), np.full([4, 8, 8, 1], 9),
+      np.zeros([1, 8, 8, 1])]).astype(np.uint8)
+  calibration = ood.calibrate(ood.statistics(multi_scale, images[:24]))
+  path = export.export(multi_scale, tmp_path, calibration=calibration)
+  out = tf.saved_model.load(path).signatures['ood_score'](
+      images=tf.constant(images))
+  np.testing.assert_allclose(
+      out['score'], ood.score(ood.statistics(multi_scale, images),
+                              calibration), rtol=1e-4)
+  assert out['threshold'] == np.float32(calibration.threshold())
+  np.testing.assert_array_equal(out['is_ood'],
+                                out['score'] > out['threshold'])
 
 
 def test_failed_export_leaves_nothing_behind(multi_scale, tmp_path,

@@ -45,6 +45,7 @@ print(sorted(m for m in sys.modules if m.partition('.')[0] in BLOCKED))
     'tfp_realnvp',
     'tfp_realnvp.latent',
     'tfp_realnvp.export',
+    'tfp_realnvp.ood',
     'joint_distribution',  # The probabilistic-programming example.
 ])
 def test_module_imports_and_runs_without_plotting_images_or_datasets(module):

@@ -13,7 +13,18 @@ encode    images uint8 [N, H, W, C]   -> z float32 [N, D]
 decode    z float32 [N, D]            -> images uint8 [N, H, W, C]
 serving_default                       the log_prob signature: same inputs,
                                       outputs and function
+ood_score images uint8 [N, H, W, C]   -> score float32 [N],
+                                         threshold float32 [],
+                                         is_ood bool [N]
 ```
+
+`ood_score` is there when the export is given a `calibration`
+(`ood.Calibration`, which `bin/train` writes to the run's
+`ood_calibration.json`): `score` is the calibration's recommended
+out-of-distribution score (tfp_realnvp/ood.py; higher = more anomalous, at
+bin centres as `log_prob`), `threshold` the calibrated one (at most its
+false-positive rate of the in-distribution validation images above it) and
+`is_ood` is `score > threshold`. Unconditional models only.
 
 `serving_default` is what TensorFlow Serving runs for a request that names
 no `signature_name`.
@@ -55,6 +66,7 @@ import tensorflow as tf
 
 from tfp_realnvp import distributions
 from tfp_realnvp import latent
+from tfp_realnvp import ood
 from tfp_realnvp import storage
 
 __all__ = ['export', 'versions', 'complete_versions', 'Servable',
@@ -69,13 +81,18 @@ class Servable(tf.Module):
 
   With `num_classes`, `dist` is class-conditional (its bijector takes a
   one-hot `conditional_input`) and every signature takes the class ids.
+  With `calibration` (an `ood.Calibration`; unconditional models) there is
+  an `ood_score` signature too.
   Only the variables and the traced functions are tracked, not `dist`: the
   SavedModel then holds no Keras or TFP objects.
   """
 
-  def __init__(self, dist, num_classes=None):
+  def __init__(self, dist, num_classes=None, calibration=None):
     if dist.dtype != tf.float32:
       raise ValueError(f'a float32 distribution is needed, not {dist.dtype}')
+    if calibration is not None and num_classes is not None:
+      raise ValueError('out-of-distribution scores are for unconditional '
+                       'models; pass no calibration with num_classes')
     super().__init__(name='real_nvp')
     self._variables = list(dist.variables)
     shape = [int(d) for d in dist.event_shape]
@@ -149,6 +166,17 @@ class Servable(tf.Module):
 
     self.log_prob, self.sample = log_prob, sample
     self.encode, self.decode = encode, decode
+    self.ood_score = None
+    if calibration is not None:
+      threshold = calibration.threshold()
+
+      @tf.function(input_signature=[images_spec])
+      def ood_score(images):
+        score = ood.score(ood.statistics(dist, checked(images)), calibration)
+        return {'score': score, 'threshold': tf.constant(threshold),
+                'is_ood': score > threshold}
+
+      self.ood_score = ood_score
 
   def signatures(self):
     """The tf.functions by signature name, `serving_default` being
@@ -157,10 +185,12 @@ class Servable(tf.Module):
     # cache key), so tracing them here first would double the work.
     signatures = {name: getattr(self, name)
                   for name in ('log_prob', 'sample', 'encode', 'decode')}
+    if self.ood_score is not None:
+      signatures['ood_score'] = self.ood_score
     return {**signatures, 'serving_default': self.log_prob}
 
 
-def export(dist, export_dir, num_classes=None):
+def export(dist, export_dir, num_classes=None, calibration=None):
   """Writes `dist` as SavedModel version `export_dir/<n>`; returns its path.
 
   `export_dir` is a string on any TensorFlow filesystem. `n` is one more
@@ -168,11 +198,12 @@ def export(dist, export_dir, num_classes=None):
   into a temporary directory inside `export_dir`, then published (see the
   module docstring): renamed into place locally, elsewhere copied with
   `saved_model.pb` last. `num_classes`: `dist` is class-conditional.
+  `calibration`: an `ood.Calibration`, which adds the `ood_score` signature.
   """
   export_dir = storage.check_writable(export_dir, 'export_dir',
                                       directory=True)
   tf.io.gfile.makedirs(export_dir)
-  servable = Servable(dist, num_classes)
+  servable = Servable(dist, num_classes, calibration)
   tmp = storage.join(export_dir, f'.tmp-export-{uuid.uuid4().hex}')
   try:
     tf.io.gfile.makedirs(tmp)

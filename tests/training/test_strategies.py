@@ -151,4 +151,5 @@ def test_multi_worker_chief_writes_fails_on_a_dead_worker_and_resumes(
   assert f'checkpoint: {model_dir}/workertemp_1/' in outputs[1][0]
   assert first.stat().st_mtime_ns == first_saved
   assert sorted(p.name for p in model_dir.iterdir()) == [
-      'checkpoints', 'config.json', 'logs', 'samples.png']
+      'checkpoints', 'config.json', 'logs', 'ood_calibration.json',
+      'samples.png']

@@ -5,13 +5,18 @@
 
 Each run writes the latest checkpoint as the next version, export_dir/<n>,
 with the signatures log_prob, sample, encode and decode (see
-tfp_realnvp/export.py; a class-conditional model's also take the labels). The last line reads `exported: <path>`.
+tfp_realnvp/export.py; a class-conditional model's also take the labels),
+and ood_score when the run holds its out-of-distribution calibration
+(ood_calibration.json, written by bin/train); a run without one exports
+without it and says so in one line. The last line reads
+`exported: <path>`.
 """
 
 from absl import flags
 from absl import logging
 
 from tfp_realnvp import export
+from tfp_realnvp import ood
 from tfp_realnvp import storage
 from tfp_realnvp import training
 from tfp_realnvp.programs import _cli
@@ -30,8 +35,14 @@ def main(argv):
   # Checked before the model loads, which takes a while.
   storage.check_writable(FLAGS.export_dir, 'export_dir', directory=True)
   model, config = training.load_model(FLAGS.model_dir)
+  calibration = None if config.conditional else ood.Calibration.load(
+      FLAGS.model_dir)
+  if calibration is None and not config.conditional:
+    print(f'no {ood.CALIBRATION_FILE} in {FLAGS.model_dir} (trained before '
+          'out-of-distribution scores): exported without ood_score; rerun '
+          'bin/train with this model_dir to calibrate')
   path = export.export(model.distribution, FLAGS.export_dir,
-                       config.architecture.num_classes)
+                       config.architecture.num_classes, calibration)
   print(f'exported: {path}')
 
 

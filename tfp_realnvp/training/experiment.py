@@ -26,6 +26,7 @@ from tfp_realnvp import config as config_lib
 from tfp_realnvp import data
 from tfp_realnvp import latent
 from tfp_realnvp import storage
+from tfp_realnvp.training import calibration
 from tfp_realnvp.training import callbacks
 from tfp_realnvp.training import images
 from tfp_realnvp.training import lock
@@ -317,6 +318,9 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
       storage.join(out_dir, SAMPLES),
       model.sample_images(NUM_SAMPLES, SAMPLE_TEMPERATURE, config.seed,
                           batch_statistics=SAMPLE_BATCH_STATISTICS))
+  # The out-of-distribution scores' thresholds, fitted on the validation
+  # split: model_dir/ood_calibration.json (training/calibration.py).
+  calibration.write_calibration(model.distribution, config, out_dir, download)
   return TrainResult(
       bits_per_dim=validation['bits_per_dim'], epoch=int(epoch),
       step=int(model.optimizer.iterations.numpy()),

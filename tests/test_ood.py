@@ -1,0 +1,164 @@
+"""Out-of-distribution scores: arithmetic, per-scale terms, calibration."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfp_realnvp import distributions
+from tfp_realnvp import ood
+from tests import flow_testing
+
+SHAPE = [8, 8, 1]
+D = 64
+
+
+@pytest.fixture(scope='module')
+def dist():
+  """Two scales (squeeze, factor-out), moved away from the identity."""
+  dist = distributions.real_nvp_distribution(
+      SHAPE, num_scales=2, num_res_blocks=1, num_filters=4)
+  flow_testing.perturb(dist.bijector, scale=0.02)
+  return dist
+
+
+@pytest.fixture(scope='module')
+def images():
+  rng = np.random.default_rng(0)
+  noise = rng.integers(0, 256, [6, *SHAPE], dtype=np.uint8)
+  constant = np.full([2, *SHAPE], 200, np.uint8)
+  return np.concatenate([noise, constant, np.zeros([1, *SHAPE], np.uint8)])
+
+
+def normal_log_prob(z):
+  return np.sum(-0.5 * (z ** 2 + math.log(2 * math.pi)), axis=(1, 2, 3))
+
+
+def test_scale_terms_are_the_coarse_scale_and_the_rest(dist, images):
+  pixels = tf.cast(images, tf.float32) + 0.5
+  n = ood.scale_bits_per_dim(dist, images).numpy()
+  assert n.shape == (len(images), 2)
+  # The coarse scale's term from the public API: its latent's density and
+  # its forward log-det at that latent.
+  flow = dist.bijector
+  coarse_z = flow.split_latent(flow.inverse(pixels))[-1]
+  coarse = normal_log_prob(coarse_z.numpy()) - flow.scales[1] \
+      .forward_log_det_jacobian(coarse_z, event_ndims=3).numpy()
+  total = dist.log_prob(pixels).numpy()
+  ln2d = D * math.log(2)
+  np.testing.assert_allclose(n[:, 1], -coarse / ln2d, rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(n[:, 0], -(total - coarse) / ln2d, rtol=1e-4,
+                             atol=1e-5)
+  np.testing.assert_allclose(
+      n.sum(-1), distributions.bits_per_dim(total, SHAPE), rtol=1e-5)
+
+
+def test_png_bits_per_dim_is_each_images_png_length(images):
+  bits = ood.png_bits_per_dim(images).numpy()
+  for image, b in zip(images, bits):
+    length = len(tf.io.encode_png(image, compression=9).numpy())
+    assert b == 8 * length / D
+  # Noise does not compress; a constant image does.
+  assert bits[:6].min() > bits[6:].max() + 4
+
+
+def stats_of(rng, n, num_scales=2):
+  scales = rng.normal(0.5, 0.2, [n, num_scales])
+  return {'scales': tf.constant(scales, tf.float32),
+          'nll': tf.constant(scales.sum(-1), tf.float32),
+          'png': tf.constant(rng.normal(3., 0.5, n), tf.float32)}
+
+
+def test_scores_against_hand_computations():
+  rng = np.random.default_rng(1)
+  calibration_stats, stats = stats_of(rng, 200), stats_of(rng, 7)
+  calibration = ood.calibrate(calibration_stats)
+  as_np = lambda s: {k: v.numpy().astype(np.float64) for k, v in s.items()}
+  c, s = as_np(calibration_stats), as_np(stats)
+  features = np.column_stack([c['scales'], c['png']])
+  mean = features.mean(0)
+  offset = np.column_stack([s['scales'], s['png']]) - mean
+  precision = np.linalg.inv(np.cov(features.T))
+  expected = {
+      'nll': s['nll'],
+      'typicality': np.abs(s['nll'] - c['nll'].mean()),
+      'complexity': s['nll'] - s['png'],
+      'last_scale': 2 * s['scales'][:, 1],  # half the dimensions
+      'scales': np.einsum('ni,ij,nj->n', offset, precision, offset),
+  }
+  assert set(expected) == set(ood.SCORES)
+  for name, values in expected.items():
+    np.testing.assert_allclose(ood.score(stats, calibration, name), values,
+                               rtol=1e-4, err_msg=name)
+  np.testing.assert_array_equal(ood.score(stats, calibration),
+                                ood.score(stats, calibration, ood.RECOMMENDED))
+  with pytest.raises(ValueError, match="unknown score 'x'"):
+    ood.score(stats, calibration, 'x')
+  with pytest.raises(ValueError, match="'typicality' needs a calibration"):
+    ood.score(stats, None, 'typicality')
+
+
+@pytest.mark.parametrize('rate', [0.05, 0.1, 0.013])
+def test_thresholds_let_at_most_the_rate_above_and_no_lower_one(rate):
+  rng = np.random.default_rng(2)
+  stats = stats_of(rng, 300)
+  calibration = ood.calibrate(stats, rate)
+  assert calibration.false_positive_rate == rate
+  assert calibration.num_images == 300
+  for name in ood.SCORES:
+    scores = ood.score(stats, calibration, name).numpy()
+    threshold = calibration.threshold(name)
+    assert np.mean(scores > threshold) <= rate
+    # The threshold is a calibration score: the next one down lets more by.
+    assert np.mean(scores >= threshold) > rate
+
+
+def test_calibration_round_trips_and_names_a_bad_file(tmp_path):
+  calibration = ood.calibrate(stats_of(np.random.default_rng(3), 50))
+  path = calibration.save(tmp_path)
+  assert path == str(tmp_path / ood.CALIBRATION_FILE)
+  assert ood.Calibration.load(tmp_path) == calibration
+  assert ood.Calibration.load(tmp_path / 'elsewhere') is None
+  (tmp_path / ood.CALIBRATION_FILE).write_text('{"nll_mean": 1}')
+  with pytest.raises(ValueError, match=f'{tmp_path}.*is not an '
+                     'out-of-distribution calibration'):
+    ood.Calibration.load(tmp_path)
+
+
+def test_calibrate_refuses_bad_rates_and_too_few_images():
+  stats = stats_of(np.random.default_rng(4), 20)
+  for rate in (-0.1, 1., 5.):
+    with pytest.raises(ValueError, match='false_positive_rate must lie in'):
+      ood.calibrate(stats, rate)
+  with pytest.raises(ValueError, match='more than 3 images; got 3'):
+    ood.calibrate({k: v[:3] for k, v in stats.items()})
+
+
+def test_auroc_and_fpr_at_tpr_by_hand():
+  # Out 1.5 beats 2 of 3, out 3 all 3; a tie counts half.
+  assert ood.auroc([0., 1., 2.], [1.5, 3.]) == pytest.approx(5 / 6)
+  assert ood.auroc([1.], [1.]) == 0.5
+  assert ood.auroc([0., 1.], [-1., -2.]) == 0.
+  # Flagging both positives needs threshold 2.5, which flags 1 of 4.
+  assert ood.fpr_at_tpr([0., 1., 2., 3.], [2.5, 3.5]) == 0.25
+  assert ood.fpr_at_tpr([0., 1.], [5., 6.]) == 0.
+
+
+def test_perturb_replaces_about_the_rate_of_pixels():
+  images = np.full([50, 28, 28, 1], 7, np.uint8)
+  assert np.array_equal(ood.perturb(images, 0., 0), images)
+  changed = np.mean(ood.perturb(images, 0.2, 0).numpy() != images)
+  assert 0.19 < changed < 0.21
+  assert np.array_equal(ood.perturb(images, 0.2, 0), ood.perturb(images, 0.2,
+                                                                  0))
+
+
+def test_statistics_score_the_real_model(dist, images):
+  stats = ood.statistics(dist, images)
+  nll = distributions.bits_per_dim(
+      dist.log_prob(tf.cast(images, tf.float32) + 0.5), SHAPE)
+  np.testing.assert_allclose(stats['nll'], nll, rtol=1e-5)
+  np.testing.assert_allclose(
+      ood.score(stats, None, 'complexity'),
+      nll - ood.png_bits_per_dim(images), rtol=1e-5)

@@ -1,0 +1,328 @@
+"""Out-of-distribution scores of a Real NVP image model, and their calibration.
+
+A flow's raw likelihood answers "is this input like the training data?"
+badly: simple inputs (blank or constant images) get a higher likelihood than
+the data itself (Nalisnick et al., "Do Deep Generative Models Know What They
+Don't Know?", ICLR 2019; Kirichenko et al., "Why Normalizing Flows Fail to
+Detect Out-of-Distribution Data", NeurIPS 2020). This module computes scores
+from the literature that correct for it, and a threshold on them fitted on
+in-distribution data that training did not use.
+
+Every score is higher for more anomalous inputs. Images are 8-bit
+`[N, H, W, C]`, scored at the centre of each pixel's bin (`images + 0.5`), as
+the export's `log_prob` scores them, so a score is deterministic. With
+`D = H W C` and `nll(x) = -log p(x + 1/2) / (D ln 2)` (bits/dim):
+
+```none
+nll          nll(x)                                  raw likelihood
+typicality   |nll(x) - m|                            Nalisnick et al. 2019
+complexity   nll(x) - L(x) / D                       Serra et al. 2020
+last_scale   n_K(x) D / D_K                          Schirrmeister et al. 2020
+scales       (f(x) - mu)^T Sigma^-1 (f(x) - mu)      Morningstar et al. 2021
+```
+
+- `typicality`: the distance of the log-likelihood from its in-distribution
+  mean `m` (Nalisnick et al., "Detecting Out-of-Distribution Inputs to Deep
+  Generative Models Using Typicality", 2019, with one input per test).
+- `complexity`: the input-complexity-corrected likelihood of Serra et al.
+  ("Input Complexity and Out-of-Distribution Detection with Likelihood-based
+  Generative Models", ICLR 2020), `L(x)` the length in bits of the image
+  compressed losslessly by PNG (`tf.io.encode_png`, compression 9). PNG's
+  fixed overhead (about 70 bytes) shifts every score alike.
+- `last_scale`: the negative log-likelihood contribution of the coarsest
+  scale (its latent's density and its couplings' log-determinants) in bits
+  per dimension of that scale, `D_K` of them (Schirrmeister et al.,
+  "Understanding Anomaly Detection with Deep Invertible Networks through
+  Hierarchies of Distributions and Features", NeurIPS 2020): the finer
+  scales carry the local pixel statistics that make simple images likely.
+  `n_k(x)`: the bits/dim of scale `k`'s contribution, so that
+  `sum_k n_k(x) = nll(x)` (`scale_bits_per_dim`).
+- `scales`: the Mahalanobis distance of the statistics
+  `f(x) = (n_1(x), ..., n_K(x), L(x) / D)` from their in-distribution mean
+  `mu` and covariance `Sigma`, a Gaussian "density of states" of the model's
+  statistics (Morningstar et al., "Density of States Estimation for
+  Out-of-Distribution Detection", AISTATS 2021). It sees both a likelihood
+  too high for the input's complexity and one distributed across the scales
+  unlike the data's.
+
+`RECOMMENDED` is the default, chosen by measurement on the default MNIST
+run (docs/serving.md, "Out-of-distribution scores").
+
+A `Calibration` holds the in-distribution statistics (`m`, `mu`, `Sigma`)
+and each score's threshold at a false-positive rate (default 5%): at most
+that fraction of the calibration images score above it.
+
+```python
+stats = ood.statistics(dist, validation_images)
+calibration = ood.calibrate(stats)            # 5% false positives
+calibration.save(model_dir)                   # model_dir/ood_calibration.json
+score = ood.score(ood.statistics(dist, images), calibration)  # recommended
+is_ood = score > calibration.threshold()
+```
+"""
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from tfp_realnvp import storage
+from tfp_realnvp.bijectors import factor_out
+
+__all__ = ['SCORES', 'RECOMMENDED', 'CALIBRATION_FILE', 'Calibration',
+           'scale_bits_per_dim', 'png_bits_per_dim', 'statistics', 'score',
+           'calibrate', 'perturb', 'auroc', 'fpr_at_tpr']
+
+SCORES = ('nll', 'typicality', 'complexity', 'last_scale', 'scales')
+RECOMMENDED = 'scales'
+CALIBRATION_FILE = 'ood_calibration.json'
+DEFAULT_FALSE_POSITIVE_RATE = 0.05
+_LN2 = math.log(2.)
+
+
+def _standard_normal_log_prob(z):
+  """log N(z; 0, I) summed over the last three axes."""
+  return tf.reduce_sum(-0.5 * (tf.square(z) + math.log(2. * math.pi)),
+                       axis=[-3, -2, -1])
+
+
+def _scale_terms(scale, x):
+  """(latent, [log-likelihood terms of `scale` and each coarser scale]).
+
+  A scale's term: the log-determinants of its own steps plus the
+  standard-normal log-density of the latent it factors out.
+  """
+  own = tf.zeros(tf.shape(x)[:-3], x.dtype)
+  coarser = []
+  factored = False
+  for step in scale.bijectors:
+    if isinstance(step, factor_out.FactorOut):
+      rest, part = step.split(x)
+      rest_z, coarser = _scale_terms(step.bijector, rest)
+      own += _standard_normal_log_prob(part)
+      x = tf.concat([rest_z, part], axis=-1)
+      factored = True
+      continue
+    y = step.inverse(x)  # The value first: the log-det comes from its cache.
+    own += step.inverse_log_det_jacobian(x, event_ndims=3)
+    x = y
+  if not factored:
+    own += _standard_normal_log_prob(x)
+  return x, [own, *coarser]
+
+
+def scale_bits_per_dim(dist, images):
+  """Each scale's share of `nll(x)`, finest first: float32 `[N, K]`.
+
+  `log p(x) = sum_k t_k(x)`, `t_k` being the log-determinants of scale
+  `k`'s steps plus the log-density of the latent it factors out (the logit
+  transform counts in the finest scale); returns `-t_k / (D ln 2)`, which
+  sum to the bits/dim of `x`. For the unconditional `real_nvp_distribution`;
+  batch normalization uses its running averages.
+
+  ```python
+  n = scale_bits_per_dim(dist, images)   # [N, K]
+  tf.reduce_sum(n, -1)  # == bits_per_dim(dist.log_prob(images + 0.5), ...)
+  ```
+  """
+  flow = dist.bijector
+  pixels = tf.cast(images, dist.dtype) + 0.5
+  y = flow.logit.inverse(pixels)
+  logit_ildj = flow.logit.inverse_log_det_jacobian(pixels, event_ndims=3)
+  _, terms = _scale_terms(flow.scales[0], y)
+  terms[0] += logit_ildj
+  num_dims = math.prod(int(d) for d in dist.event_shape)
+  return -tf.stack(terms, axis=-1) / (num_dims * _LN2)
+
+
+def png_bits_per_dim(images):
+  """`L(x) / D`: bits of each image's PNG (compression 9) per dimension.
+
+  float32 `[N]` of uint8 `images` `[N, H, W, C]`.
+  """
+  images = tf.convert_to_tensor(images, tf.uint8)
+  lengths = tf.map_fn(
+      lambda image: tf.strings.length(tf.io.encode_png(image, compression=9)),
+      images, fn_output_signature=tf.int32)
+  num_dims = tf.cast(tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
+  return 8. * tf.cast(lengths, tf.float32) / num_dims
+
+
+def statistics(dist, images):
+  """The model's statistics of `images`, from which every score follows.
+
+  Returns a dict of float32 tensors: `scales` `[N, K]`
+  (`scale_bits_per_dim`), `nll` `[N]` (their sum: bits/dim at bin centres),
+  `png` `[N]` (`png_bits_per_dim`).
+  """
+  scales = scale_bits_per_dim(dist, images)
+  return {'scales': scales, 'nll': tf.reduce_sum(scales, axis=-1),
+          'png': png_bits_per_dim(images)}
+
+
+def _features(stats):
+  """`f(x)` of the `scales` score: per-scale bits/dim and PNG bits/dim."""
+  return tf.concat([stats['scales'], stats['png'][:, None]], axis=-1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+  """In-distribution statistics and each score's threshold.
+
+  Attributes:
+    nll_mean: `m`, the mean bits/dim of the calibration images.
+    feature_mean: `mu`, the mean of `f(x)` (the `scales` score), K + 1.
+    feature_precision: `Sigma^-1`, its inverse covariance (pseudo-inverse),
+      (K+1)^2 (nested lists).
+    thresholds: score name -> threshold: at most `false_positive_rate` of
+      the calibration images score above it.
+    false_positive_rate: the fraction the thresholds allow above.
+    num_images: how many images calibrated.
+    recommended: the score the export serves, `RECOMMENDED` by default.
+  """
+  nll_mean: float
+  feature_mean: list
+  feature_precision: list
+  thresholds: dict
+  false_positive_rate: float
+  num_images: int
+  recommended: str = RECOMMENDED
+
+  def threshold(self, name=None):
+    """The threshold of score `name` (default: the recommended one)."""
+    return self.thresholds[name or self.recommended]
+
+  def to_json(self):
+    return json.dumps(dataclasses.asdict(self), indent=2) + '\n'
+
+  @classmethod
+  def from_json(cls, text, path='calibration'):
+    try:
+      fields = json.loads(text)
+      calibration = cls(**fields)
+    except (ValueError, TypeError) as e:
+      raise ValueError(f'{path} is not an out-of-distribution calibration '
+                       f'({e}); run bin/train again to rewrite it') from e
+    if sorted(calibration.thresholds) != sorted(SCORES) or (
+        calibration.recommended not in SCORES):
+      raise ValueError(f'{path} has thresholds of {sorted(calibration.thresholds)} '
+                       f'(recommended: {calibration.recommended!r}); expected '
+                       f'{sorted(SCORES)}')
+    return calibration
+
+  def save(self, model_dir):
+    """Writes `model_dir/ood_calibration.json` atomically; returns its path."""
+    return storage.write_atomic(
+        storage.join(model_dir, CALIBRATION_FILE), self.to_json())
+
+  @classmethod
+  def load(cls, model_dir):
+    """The calibration saved in `model_dir`, or None if there is none."""
+    path = storage.join(storage.check_filesystem(model_dir, 'model_dir'),
+                        CALIBRATION_FILE)
+    if not tf.io.gfile.exists(path):
+      return None
+    return cls.from_json(storage.read_bytes(path).decode(), path)
+
+
+def score(stats, calibration, name=None):
+  """Score `name` (one of `SCORES`; default the calibration's recommended
+  one) of `statistics(dist, images)`: float32 `[N]`, higher = more anomalous.
+
+  `nll` and `complexity` need no calibration (pass None).
+  """
+  name = name or calibration.recommended
+  if name not in SCORES:
+    raise ValueError(f'unknown score {name!r}; expected one of {SCORES}')
+  if name == 'nll':
+    return stats['nll']
+  if name == 'complexity':
+    return stats['nll'] - stats['png']
+  if name == 'last_scale':
+    num_scales = stats['scales'].shape[-1]
+    # The coarsest scale holds 2^-(K-1) of the dimensions.
+    return stats['scales'][:, -1] * 2. ** (num_scales - 1)
+  if calibration is None:
+    raise ValueError(f'score {name!r} needs a calibration')
+  if name == 'typicality':
+    return tf.abs(stats['nll'] - calibration.nll_mean)
+  offset = _features(stats) - tf.constant(calibration.feature_mean,
+                                          tf.float32)
+  precision = tf.constant(calibration.feature_precision, tf.float32)
+  return tf.einsum('ni,ij,nj->n', offset, precision, offset)
+
+
+def _threshold(scores, false_positive_rate):
+  """The smallest calibration score with at most `false_positive_rate` of
+  `scores` above it."""
+  ordered = np.sort(np.asarray(scores, np.float64))[::-1]
+  allowed = math.floor(false_positive_rate * len(ordered) + 1e-9)
+  return float(ordered[min(allowed, len(ordered) - 1)])
+
+
+def calibrate(stats, false_positive_rate=DEFAULT_FALSE_POSITIVE_RATE,
+              recommended=RECOMMENDED):
+  """A `Calibration` from `statistics` of in-distribution images.
+
+  Use images training did not use (the validation split): on the training
+  images the likelihood is optimistic. Each threshold lets at most
+  `false_positive_rate` of these images score above it.
+  """
+  if not 0. <= false_positive_rate < 1.:
+    raise ValueError('false_positive_rate must lie in [0, 1); got '
+                     f'{false_positive_rate!r}')
+  features = _features(stats).numpy().astype(np.float64)
+  num_images, num_features = features.shape
+  if num_images <= num_features:
+    raise ValueError(f'calibration needs more than {num_features} images; '
+                     f'got {num_images}')
+  mean = features.mean(axis=0)
+  # The pseudo-inverse: a statistic constant on these images (PNG lengths
+  # of incompressible noise) adds nothing rather than failing.
+  precision = np.linalg.pinv(np.cov(features, rowvar=False))
+  provisional = Calibration(
+      nll_mean=float(stats['nll'].numpy().astype(np.float64).mean()),
+      feature_mean=mean.tolist(), feature_precision=precision.tolist(),
+      thresholds={}, false_positive_rate=false_positive_rate,
+      num_images=num_images, recommended=recommended)
+  thresholds = {name: _threshold(score(stats, provisional, name),
+                                 false_positive_rate) for name in SCORES}
+  return dataclasses.replace(provisional, thresholds=thresholds)
+
+
+def perturb(images, rate, seed):
+  """Each pixel replaced, with probability `rate`, by a uniform 8-bit value.
+
+  The inputs of the background model of Ren et al. ("Likelihood Ratios for
+  Out-of-Distribution Detection", NeurIPS 2019), which learns the data's
+  low-level statistics but not its meaning.
+  """
+  images = tf.convert_to_tensor(images, tf.uint8)
+  seeds = tf.random.experimental.stateless_split([seed, 0], 2)
+  replace = tf.random.stateless_uniform(tf.shape(images), seeds[0]) < rate
+  noise = tf.random.stateless_uniform(tf.shape(images), seeds[1], 0, 256,
+                                      tf.int32)
+  return tf.where(replace, tf.cast(noise, tf.uint8), images)
+
+
+def auroc(in_scores, out_scores):
+  """Area under the ROC curve of telling `out_scores` (positives) from
+  `in_scores` by higher score: P(out > in) + P(out = in) / 2."""
+  in_scores = np.asarray(in_scores, np.float64)
+  out_scores = np.asarray(out_scores, np.float64)
+  ordered = np.sort(in_scores)
+  below = np.searchsorted(ordered, out_scores, side='left')
+  not_above = np.searchsorted(ordered, out_scores, side='right')
+  return float(np.mean((below + not_above) / 2.) / len(ordered))
+
+
+def fpr_at_tpr(in_scores, out_scores, tpr=0.95):
+  """The fraction of `in_scores` flagged at the threshold that flags `tpr`
+  of `out_scores` (flagged: score >= threshold)."""
+  out_scores = np.sort(np.asarray(out_scores, np.float64))
+  # The largest threshold flagging at least `tpr` of the positives.
+  threshold = out_scores[len(out_scores) - math.ceil(tpr * len(out_scores) -
+                                                     1e-9)]
+  return float(np.mean(np.asarray(in_scores, np.float64) >= threshold))
