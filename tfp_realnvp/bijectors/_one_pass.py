@@ -1,5 +1,8 @@
-"""A bijector base whose value and log-det come out of one computation."""
+"""A bijector base whose value and log-det come out of one computation, and
+the bijector cache that gradient tapes can trust."""
 
+import tensorflow as tf
+from tensorflow.python.eager import record  # pylint: disable=g-direct-tensorflow-import
 from tensorflow_probability.python.bijectors import bijector
 from tensorflow_probability.python.internal import cache_util
 
@@ -18,6 +21,82 @@ class IdentityEquality:
     return self is other
 
 
+class _TapeAwareCache:
+  """A TFP bijector cache whose answers a gradient tape can differentiate.
+
+  TFP's cache answers `inverse(y)` for a `y` that `forward` produced with the
+  `x` (and log-det) computed then. If a tape records now but did not record
+  that computation (samples drawn outside a `tf.GradientTape`, scored inside
+  it), the stored tensors are constants to it: the gradient of `log_prob`
+  with respect to the weights would be `None`, and with respect to a watched
+  `y` wrong. So while a tape records, a stored entry is used only if the
+  tape recorded the pass that computed it, or if computing it again could
+  not change a gradient (the bijector has no trainable variables and no tape
+  watches its input); otherwise the entry is computed again, inside the
+  tape. With no tape recording, the check costs one call.
+  """
+
+  def _lookup(self, input, forward_name, inverse_name, **kwargs):  # pylint: disable=redefined-builtin
+    self._forget_if_untaped(input, forward_name, kwargs)
+    return super()._lookup(input, forward_name, inverse_name, **kwargs)
+
+  def _attributes(self, input, fn_name, **kwargs):  # pylint: disable=redefined-builtin
+    self._forget_if_untaped(input, fn_name, kwargs)
+    return super()._attributes(input, fn_name, **kwargs)
+
+  def _forget_if_untaped(self, input, fn_name, kwargs):  # pylint: disable=redefined-builtin
+    if input is None or not record.could_possibly_record():
+      return
+    edge = self._get_or_create_edge(input, fn_name, kwargs)
+    output = edge.output_ref() if edge.output_ref else None
+    if output is None:
+      return
+    if edge.dependencies is None:  # keyed by its input: `output` was computed
+      recorded = record.should_record_backprop(_tensors(output))
+    else:
+      # Keyed by the computation's result, which a tape may also watch as a
+      # leaf (tape.watch(samples)). A recorded pass also recorded its input
+      # or its log-det.
+      recorded = record.should_record_backprop(_tensors(input)) and (
+          self.bijector.is_constant_jacobian or record.should_record_backprop(
+              _tensors((output, edge.attributes))))
+    if recorded:
+      return
+    if (record.should_record_backprop(_tensors(input))
+        or self.bijector.trainable_variables):
+      # Same key (its weak-reference callback stays valid), no value: the
+      # next lookup computes the value and its attributes afresh.
+      self.storage[edge.input_ref] = edge._replace(
+          output_ref=None, attributes={}, dependencies=None)
+
+
+def _tensors(structure):
+  return [t for t in tf.nest.flatten(structure) if tf.is_tensor(t)]
+
+
+class TapeAwareCache(_TapeAwareCache, cache_util.BijectorCache):
+  """TFP's bijector cache, for bijectors that compute values alone."""
+
+
+class TapeAwareGreedyCache(_TapeAwareCache,
+                           cache_util.BijectorCacheWithGreedyAttrs):
+  """TFP's greedy cache (value and log-det together), tape-aware."""
+
+
+class NoCache(cache_util.BijectorCache):
+  """No cache, for compositions: their steps cache, and decide for a tape.
+
+  A composition's own entry would hold its steps' results as they were when
+  stored; walking the steps lets each one's tape-aware cache answer.
+  """
+
+  def _lookup(self, input, forward_name, inverse_name, **kwargs):  # pylint: disable=redefined-builtin
+    return self._invoke(input, forward_name, kwargs, {})
+
+  def _attributes(self, input, fn_name, **kwargs):  # pylint: disable=redefined-builtin
+    return {}
+
+
 class OnePassBijector(IdentityEquality, bijector.Bijector):
   """Base for bijectors that compute `y` and its log-det together.
 
@@ -28,10 +107,10 @@ class OnePassBijector(IdentityEquality, bijector.Bijector):
   already summed over `forward_min_event_ndims`. TFP's greedy bijector cache
   (the mechanism `tfb.FFJORD` uses) stores the log-det beside the value, so
   `log_prob`, which asks for `inverse(y)` and `inverse_log_det_jacobian(y)`,
-  evaluates each network once.
+  evaluates each network once. The cache is tape-aware (`TapeAwareCache`).
   """
 
-  _cache = cache_util.BijectorCacheWithGreedyAttrs(
+  _cache = TapeAwareGreedyCache(
       forward_name='_one_pass_forward', inverse_name='_one_pass_inverse')
 
   def _forward_and_log_det(self, x, **kwargs):

@@ -43,6 +43,8 @@ class Flow(_one_pass.IdentityEquality, composition.Composition):
   ```
   """
 
+  _cache = _one_pass.NoCache()
+
   def __init__(self, bijectors, validate_args=False, name='flow'):
     parameters = dict(locals())
     with tf.name_scope(name) as name:

@@ -1,13 +1,14 @@
 """Dequantized pixels and logit space (Dinh et al. 2017, section 4.1)."""
 
 import tensorflow as tf
-from tensorflow_probability.python.bijectors import bijector
 from tensorflow_probability.python.internal import assert_util
+
+from tfp_realnvp.bijectors import _one_pass
 
 __all__ = ['LogitTransform']
 
 
-class LogitTransform(bijector.Bijector):
+class LogitTransform(_one_pass.OnePassBijector):
   """Between logit space and dequantized pixel values.
 
   `inverse` is the paper's logit transform of pixels `x` with `L =
@@ -102,23 +103,18 @@ class LogitTransform(bijector.Bijector):
     return self._alpha + (1. - 2. * self._alpha) * self._checked(x) / (
         self.num_levels)
 
-  def _inverse(self, x):
+  def _inverse_and_log_det(self, x):
     p = self._p(x)
-    return tf.math.log(p) - tf.math.log1p(-p)
+    log_p, log_q = tf.math.log(p), tf.math.log1p(-p)
+    return log_p - log_q, self._log_slope(x.dtype) - log_p - log_q
 
-  def _forward(self, y):
+  def _forward_and_log_det(self, y):
     x = (tf.sigmoid(y) - self._alpha) * self.num_levels / (
         1. - 2. * self._alpha)
     # Where the sigmoid saturates, round-off could land a hair outside.
     lower, upper = self.support
-    return tf.clip_by_value(x, tf.constant(lower, y.dtype),
-                            tf.constant(upper, y.dtype))
-
-  def _forward_log_det_jacobian(self, y):
+    x = tf.clip_by_value(x, tf.constant(lower, y.dtype),
+                         tf.constant(upper, y.dtype))
     # dx/dy = sigmoid(y) * sigmoid(-y) / slope, in log space for stability.
-    return (tf.math.log_sigmoid(y) + tf.math.log_sigmoid(-y) -
-            self._log_slope(y.dtype))
-
-  def _inverse_log_det_jacobian(self, x):
-    p = self._p(x)
-    return self._log_slope(x.dtype) - tf.math.log(p) - tf.math.log1p(-p)
+    return x, (tf.math.log_sigmoid(y) + tf.math.log_sigmoid(-y) -
+               self._log_slope(y.dtype))

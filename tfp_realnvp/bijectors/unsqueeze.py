@@ -3,6 +3,7 @@
 import tensorflow as tf
 from tensorflow_probability.python.bijectors import bijector
 
+from tfp_realnvp.bijectors import _one_pass
 from tfp_realnvp.bijectors import _shapes
 
 __all__ = ['Unsqueeze']
@@ -33,6 +34,8 @@ class Unsqueeze(bijector.Bijector):
   Unsqueeze().inverse(tf.zeros([5, 8, 8, 3])).shape   # [5, 4, 4, 12]
   ```
   """
+
+  _cache = _one_pass.TapeAwareCache()
 
   def __init__(self, diagonal_first=False, validate_args=False,
                name='unsqueeze'):
