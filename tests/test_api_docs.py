@@ -16,16 +16,11 @@ import api_docs_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 # when the others were brought to it. Each is an expected failure, strict:
 # take a name out once its docstring passes.
 WITHOUT_SUMMARY = {
-    'tfp_realnvp.export.complete_versions',
     'tfp_realnvp.training.Evaluation',
     'tfp_realnvp.training.TrainResult',
 }
 WITHOUT_EXAMPLE = {
     'tfp_realnvp.data.pipeline',
-    'tfp_realnvp.export.export',
-    'tfp_realnvp.export.versions',
-    'tfp_realnvp.export.complete_versions',
-    'tfp_realnvp.export.Servable',
     'tfp_realnvp.training.Checkpointing',
     'tfp_realnvp.training.EpochSummary',
     'tfp_realnvp.training.build_model',
@@ -34,23 +29,17 @@ WITHOUT_EXAMPLE = {
     'tfp_realnvp.training.load_model',
     'tfp_realnvp.training.sample',
     'tfp_realnvp.training.train',
+    'tfp_realnvp.training.TrainingInterrupted',  # as TrainingStopped
     'tfp_realnvp.training.TrainingStopped',
     'tfp_realnvp.training.TrainResult',
 }
-EXAMPLE_NOT_RUN = {  # fragments, written before examples were run
-    'tfp_realnvp.bijectors.Flow',
-    'tfp_realnvp.bijectors.LogitTransform',
-    'tfp_realnvp.bijectors.Unsqueeze',
-}
 
 
-def _params(pending, entries, *values):
+def _params(pending, entries):
   """A pytest.param per entry, an expected failure if its name is pending."""
-  return [pytest.param(e, *v, id=_id(e), marks=[pytest.mark.xfail(
+  return [pytest.param(e, id=_id(e), marks=[pytest.mark.xfail(
       strict=True, reason='pending: take it out of the list once it passes')]
-                       if _id(e) in pending else [])
-          for e, v in zip(entries, zip(*values) if values else [()] * len(
-              entries))]
+                       if _id(e) in pending else []) for e in entries]
 
 
 def _id(entry):
@@ -97,8 +86,8 @@ def test_each_documented_name_has_an_example(entry):
       '```python block (under "#### Example")')
 
 
-@pytest.mark.parametrize('entry, block', _params(
-    EXAMPLE_NOT_RUN, [e for e, _ in EXAMPLES], [b for _, b in EXAMPLES]))
+@pytest.mark.parametrize('entry, block', EXAMPLES,
+                         ids=[_id(e) for e, _ in EXAMPLES])
 def test_docstring_examples_run(entry, block):
   code = compile(block, f'<example of {_id(entry)}>', 'exec')
   exec(code, {'__name__': '__example__'})  # pylint: disable=exec-used

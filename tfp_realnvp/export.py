@@ -85,6 +85,21 @@ class Servable(tf.Module):
   an `ood_score` signature too.
   Only the variables and the traced functions are tracked, not `dist`: the
   SavedModel then holds no Keras or TFP objects.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  import tfp_realnvp
+  from tfp_realnvp import export
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [4, 4, 1], num_scales=1, num_res_blocks=0, num_filters=4)
+  servable = export.Servable(dist)
+  images = tf.zeros([2, 4, 4, 1], tf.uint8)
+  outputs = servable.signatures()['log_prob'](images)
+  assert outputs['log_prob'].shape == [2]  # and 'bits_per_dim'
+  ```
   """
 
   def __init__(self, dist, num_classes=None, calibration=None):
@@ -199,6 +214,21 @@ def export(dist, export_dir, num_classes=None, calibration=None):
   module docstring): renamed into place locally, elsewhere copied with
   `saved_model.pb` last. `num_classes`: `dist` is class-conditional.
   `calibration`: an `ood.Calibration`, which adds the `ood_score` signature.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  import tfp_realnvp
+  from tfp_realnvp import export
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [4, 4, 1], num_scales=1, num_res_blocks=0, num_filters=4)
+  path = export.export(dist, 'ram://docs/models/realnvp')  # .../1
+  served = tf.saved_model.load(path)
+  bits = served.signatures['log_prob'](
+      images=tf.zeros([2, 4, 4, 1], tf.uint8))['bits_per_dim']  # [2]
+  ```
   """
   export_dir = storage.check_writable(export_dir, 'export_dir',
                                       directory=True)
@@ -216,7 +246,19 @@ def export(dist, export_dir, num_classes=None, calibration=None):
 
 
 def versions(export_dir):
-  """The version numbers in `export_dir`, ascending, whole or not."""
+  """The version numbers in `export_dir`, ascending, whole or not.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import export
+
+  for name in ('1', '2', 'notes'):
+    tf.io.gfile.makedirs(f'ram://docs/versions/{name}')
+  assert export.versions('ram://docs/versions') == [1, 2]
+  ```
+  """
   return sorted(int(name.rstrip('/'))
                 for name in tf.io.gfile.listdir(export_dir)
                 if name.rstrip('/').isdigit() and
@@ -224,7 +266,23 @@ def versions(export_dir):
 
 
 def complete_versions(export_dir):
-  """The versions of `export_dir` a loader may read: those whose
-  `saved_model.pb`, published last, is there."""
+  """The versions of `export_dir` a loader may read: the complete ones.
+
+  A version is complete when its `saved_model.pb`, published last, is there.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import export
+  from tfp_realnvp import storage
+
+  for version in ('1', '2'):
+    tf.io.gfile.makedirs(f'ram://docs/complete/{version}')
+  storage.write_atomic('ram://docs/complete/1/saved_model.pb', b'...')
+  # 2 is being copied still: no saved_model.pb yet.
+  assert export.complete_versions('ram://docs/complete') == [1]
+  ```
+  """
   return [v for v in versions(export_dir) if tf.io.gfile.exists(
       storage.join(export_dir, str(v), SAVED_MODEL_FILE))]

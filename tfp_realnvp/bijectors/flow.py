@@ -35,11 +35,22 @@ class Flow(_one_pass.IdentityEquality, composition.Composition):
   #### Example
 
   ```python
-  flow = Flow([AffineCoupling(half_mask(4, 0), net_a),
-               BatchNormalization(4, event_ndims=1),
-               AffineCoupling(half_mask(4, 1), net_b)])
+  import tensorflow as tf
+  import tensorflow_probability as tfp
+  from tfp_realnvp import bijectors
+  from tfp_realnvp import networks
+
+  tfd = tfp.distributions
+  flow = bijectors.Flow([
+      bijectors.AffineCoupling(bijectors.half_mask(4, 0),
+                               networks.MLP(2, 2, hidden_units=(8,))),
+      bijectors.BatchNormalization(4, event_ndims=1),
+      bijectors.AffineCoupling(bijectors.half_mask(4, 1),
+                               networks.MLP(2, 2, hidden_units=(8,)))])
   dist = tfd.TransformedDistribution(tfd.Sample(tfd.Normal(0., 1.), 4), flow)
-  dist.log_prob(x, bijector_kwargs={'training': True})
+  x = tf.random.normal([8, 4])
+  dist.log_prob(x, bijector_kwargs={'training': True})  # batch statistics
+  dist.log_prob(x)  # running averages
   ```
   """
 

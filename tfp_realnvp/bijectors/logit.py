@@ -34,9 +34,15 @@ class LogitTransform(_one_pass.OnePassBijector):
   #### Example
 
   ```python
-  logit = LogitTransform(num_bits=8)
+  import tensorflow as tf
+  from tfp_realnvp import bijectors
+
+  logit = bijectors.LogitTransform(num_bits=8)
+  pixels = tf.cast(tf.random.uniform([2, 4, 4, 1], 0, 256, tf.int32),
+                   tf.float32)
   y = logit.inverse(pixels + tf.random.uniform(tf.shape(pixels)))
-  pixels_again = logit.forward(y)
+  x_again = logit.forward(y)  # in [0, 256)
+  log_det = logit.inverse_log_det_jacobian(pixels + 0.5, event_ndims=3)
   ```
   """
 

@@ -30,8 +30,12 @@ class Unsqueeze(bijector.Bijector):
   #### Example
 
   ```python
-  Unsqueeze().forward(tf.zeros([5, 4, 4, 12])).shape  # [5, 8, 8, 3]
-  Unsqueeze().inverse(tf.zeros([5, 8, 8, 3])).shape   # [5, 4, 4, 12]
+  import tensorflow as tf
+  from tfp_realnvp import bijectors
+
+  squares = bijectors.Unsqueeze().forward(tf.zeros([5, 4, 4, 12]))
+  columns = bijectors.Unsqueeze().inverse(tf.zeros([5, 8, 8, 3]))
+  assert squares.shape == [5, 8, 8, 3] and columns.shape == [5, 4, 4, 12]
   ```
   """
 
