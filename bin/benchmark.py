@@ -17,11 +17,15 @@ Each configuration runs in its own process; expect about 3 x
 
 --reference=torch also measures, in its own process per configuration, the
 PyTorch reference (`bin/torch_reference.py`: chrischute/real-nvp's
-architecture at the configuration's sizes and batch, fp32) and adds its JSON
-lines and a table of ours / reference and their ratios. It needs PyTorch:
+architecture at the configuration's sizes and batch, at the same precision:
+bf16 under `torch.autocast`) and adds its JSON lines and a table of ours /
+reference and their ratios. Ours and the reference alternate, --rounds
+times each (2 by default), and each side's best round is compared; the
+table shows each one's spread over the rounds. It needs PyTorch:
 pip install 'tfp_realnvp[torch]'.
 """
 
+import collections
 import contextlib
 import itertools
 import json
@@ -55,11 +59,18 @@ flags.DEFINE_integer('image_size', None, 'Square images of this side, in '
                      "place of each configuration's (channels kept).")
 flags.DEFINE_enum('reference', None, ['torch'], 'Also measure this reference '
                   'implementation of each configuration and compare.')
+flags.DEFINE_integer('rounds', None, 'Measure each configuration this many '
+                     'times, ours and the reference interleaved, and report '
+                     "each one's best and the spread. Default: 2 with "
+                     '--reference, else 1.')
 flags.DEFINE_integer('reference_threads', 2, "The reference's torch threads "
                      "(TensorFlow uses every core: this machine kind has 2).")
 flags.DEFINE_list('peak_matrix_sizes', ['1024', '2048', '4096'],
                   'Sides of the square matrix products that measure the peak.')
-flags.DEFINE_string('out', None, 'Also write the Markdown report here.')
+flags.DEFINE_string('out', None, 'Also write the Markdown report here: '
+                    'between the lines `<!-- benchmark: begin -->` and '
+                    '`<!-- benchmark: end -->` of a page that has them '
+                    '(docs/performance.md), else the whole file.')
 flags.DEFINE_string('profile', None, 'Instead: profile training steps of this '
                     'configuration and print the op time per op type.')
 flags.DEFINE_string('profile_dir', None, 'Keep the --profile trace here, for '
@@ -144,36 +155,44 @@ def main(argv):
     fresh, again = benchmark_lib.in_subprocess(
         benchmark_timing.first_touch_s_per_gb)
   rows, references, failed = [], [], []
+  rounds = FLAGS.rounds or (2 if FLAGS.reference else 1)
   for name in FLAGS.configs:
     for precision in precisions:
-      for jit, recompute in itertools.product(jits, recomputes):
-        run = f'{name} {precision} jit={jit} recompute={recompute}'
-        try:
-          with _announced(run):
-            row = benchmark_lib.run_config(name, precision, jit,
-                                           FLAGS.seconds_per_measurement,
-                                           FLAGS.batch_size, peaks,
-                                           FLAGS.image_size, recompute)
-        except Exception as e:  # pylint: disable=broad-except
-          # An XLA or out-of-memory failure is a result too; go on.
-          logging.exception('%s failed', run)
-          failed.append(f'{run}: {e!r}')
-          continue
-        print(json.dumps(row), flush=True)
-        rows.append(row)
-    if FLAGS.reference:
-      try:
-        with _announced(f'{name} {FLAGS.reference} reference'):
-          reference = benchmark_lib.run_reference(
-              name, FLAGS.seconds_per_measurement, FLAGS.batch_size,
-              FLAGS.image_size, FLAGS.reference_threads)
-      except Exception as e:  # pylint: disable=broad-except
-        logging.exception('The %s reference of %s failed', FLAGS.reference,
-                          name)
-        failed.append(f'{name} {FLAGS.reference} reference: {e!r}')
-        continue
-      print(json.dumps(reference), flush=True)
-      references.append(reference)
+      ours = collections.defaultdict(list)
+      theirs = []
+      # Interleaved: the machine's speed moves between runs minutes apart.
+      for round_ in range(1, rounds + 1):
+        of = f' round {round_}/{rounds}' if rounds > 1 else ''
+        for jit, recompute in itertools.product(jits, recomputes):
+          run = f'{name} {precision} jit={jit} recompute={recompute}{of}'
+          try:
+            with _announced(run):
+              row = benchmark_lib.run_config(
+                  name, precision, jit, FLAGS.seconds_per_measurement,
+                  FLAGS.batch_size, peaks, FLAGS.image_size, recompute)
+          except Exception as e:  # pylint: disable=broad-except
+            # An XLA or out-of-memory failure is a result too; go on.
+            logging.exception('%s failed', run)
+            failed.append(f'{run}: {e!r}')
+            continue
+          print(json.dumps(row), flush=True)
+          ours[jit, recompute].append(row)
+        if FLAGS.reference:
+          run = f'{name} {precision} {FLAGS.reference} reference{of}'
+          try:
+            with _announced(run):
+              reference = benchmark_lib.run_reference(
+                  name, FLAGS.seconds_per_measurement, FLAGS.batch_size,
+                  FLAGS.image_size, FLAGS.reference_threads, precision)
+          except Exception as e:  # pylint: disable=broad-except
+            logging.exception('%s failed', run)
+            failed.append(f'{run}: {e!r}')
+            continue
+          print(json.dumps(reference), flush=True)
+          theirs.append(reference)
+      rows += [benchmark_lib.best_of(r) for r in ours.values()]
+      if theirs:
+        references.append(benchmark_lib.best_of(theirs))
 
   peak_text = ', '.join(
       f'{p} {"unsupported" if g is None else f"{g:.1f} GFLOP/s"}'
@@ -194,7 +213,9 @@ def main(argv):
   ]))
   print(report)
   if FLAGS.out:
-    storage.write_atomic(FLAGS.out, report + '\n')  # any filesystem
+    old = (storage.read_bytes(FLAGS.out).decode()
+           if tf.io.gfile.exists(FLAGS.out) else '')
+    storage.write_atomic(FLAGS.out, benchmark_lib.report_into(old, report))
 
 
 if __name__ == '__main__':

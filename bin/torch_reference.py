@@ -36,7 +36,9 @@ momentum 0.1, epsilon 1e-5). Before the couplings, pixels `x` in [0, 256)
 become `logit(0.05 + 0.9 x / 256)`. Training: mean negative log-likelihood in
 nats of the [0, 256)-valued pixels, Adam (learning rate 1e-3) with L2 5e-5 on
 the weight-norm scales (Adam's `weight_decay`), gradient norm clipped at 100
-per parameter group.
+per parameter group. `--precision=bf16` runs the forward passes under
+`torch.autocast('cpu', dtype=torch.bfloat16)`, as chrischute's code would be
+run in bfloat16 (the parameters and the optimizer stay float32).
 
 Unlike chrischute's `forward`, `log_prob` takes pixels already dequantized
 (as ours does) and `sample` returns pixels in [0, 256).
@@ -49,6 +51,7 @@ prints one JSON line, the keys of `benchmark_lib.measure`'s rows.
 """
 
 import argparse
+import contextlib
 import json
 import math
 import time
@@ -327,12 +330,23 @@ def forward_flops(model):
     scale, height, width = scale.coarser, height // 2, width // 2
 
 
-def training_step(model, x, learning_rate=1e-3, l2=5e-5, clip_norm=100.):
+PRECISIONS = ('fp32', 'bf16')
+
+
+def autocast(precision):
+  """The context the forward passes run in at `precision`."""
+  if precision == 'bf16':
+    return torch.autocast('cpu', dtype=torch.bfloat16)
+  return contextlib.nullcontext()
+
+
+def training_step(model, x, learning_rate=1e-3, l2=5e-5, clip_norm=100.,
+                  precision='fp32'):
   """A function running one training step on `x`, returning the loss.
 
   The loss is the mean NLL in nats; the L2 on the weight-norm scales is
   Adam's `weight_decay` on their parameter group, and each group's gradient
-  is clipped to norm `clip_norm`.
+  is clipped to norm `clip_norm`. The forward pass runs in `autocast`.
   """
   scales = [p for n, p in model.named_parameters() if n.endswith('_g')]
   others = [p for n, p in model.named_parameters() if not n.endswith('_g')]
@@ -342,7 +356,8 @@ def training_step(model, x, learning_rate=1e-3, l2=5e-5, clip_norm=100.):
   def step():
     model.train()
     optimizer.zero_grad(set_to_none=True)
-    loss = -model.log_prob(x).mean()
+    with autocast(precision):
+      loss = -model.log_prob(x).float().mean()
     loss.backward()
     for group in optimizer.param_groups:
       nn.utils.clip_grad_norm_(group['params'], clip_norm)
@@ -352,26 +367,26 @@ def training_step(model, x, learning_rate=1e-3, l2=5e-5, clip_norm=100.):
   return step
 
 
-def log_prob_pass(model, x):
+def log_prob_pass(model, x, precision='fp32'):
   """A function returning `log_prob(x)` in evaluation mode, without grad."""
   def run():
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), autocast(precision):
       return model.log_prob(x)
   return run
 
 
-def sample_pass(model, n):
+def sample_pass(model, n, precision='fp32'):
   """A function drawing `n` images in evaluation mode, without grad."""
   def run():
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), autocast(precision):
       return model.sample(n)
   return run
 
 
 def measure(image_shape, num_scales, num_blocks, num_filters, batch_size,
-            seconds, threads=THREADS):
+            seconds, threads=THREADS, precision='fp32'):
   """Times the reference as `benchmark_lib.measure` times ours; run it in a
   fresh process. The first step covers building the model and the step."""
   torch.set_num_threads(threads)
@@ -380,21 +395,21 @@ def measure(image_shape, num_scales, num_blocks, num_filters, batch_size,
   model = RealNVP(image_shape, num_scales, num_blocks, num_filters)
   height, width, channels = image_shape
   x = torch.rand(batch_size, channels, height, width) * 256
-  train_step = training_step(model, x)
+  train_step = training_step(model, x, precision=precision)
   train_step()
   first_step = time.perf_counter() - start
   train = images_per_second(train_step, batch_size, seconds)
   train_rss = peak_rss_gb()  # Training runs first: this is its peak.
-  log_prob_fn = log_prob_pass(model, x)
+  log_prob_fn = log_prob_pass(model, x, precision)
   log_prob_fn()
   log_prob = images_per_second(log_prob_fn, batch_size, seconds)
-  sample_fn = sample_pass(model, batch_size)
+  sample_fn = sample_pass(model, batch_size, precision)
   sample_fn()
   sample = images_per_second(sample_fn, batch_size, seconds)
   return {
       'implementation': f'torch {torch.__version__} (chrischute/real-nvp '
                         'architecture)',
-      'precision': 'fp32', 'threads': threads, 'batch_size': batch_size,
+      'precision': precision, 'threads': threads, 'batch_size': batch_size,
       'event_shape': list(image_shape),
       'num_parameters': num_parameters(model),
       'forward_gflop_per_image': forward_flops(model) / 1e9,
@@ -416,6 +431,8 @@ def _main():
   parser.add_argument('--seconds', type=float, default=10.,
                       help='Time each of train, log_prob and sample this long.')
   parser.add_argument('--threads', type=int, default=THREADS)
+  parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                      help='bf16: the forward passes under torch.autocast.')
   parser.add_argument('--count', action='store_true',
                       help='Only print the parameter and FLOP counts.')
   args = parser.parse_args()
@@ -428,7 +445,7 @@ def _main():
   else:
     row = measure(args.image_shape, args.num_scales, args.num_blocks,
                   args.num_filters, args.batch_size, args.seconds,
-                  args.threads)
+                  args.threads, args.precision)
   print(json.dumps(row), flush=True)
 
 

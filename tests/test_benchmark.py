@@ -103,7 +103,7 @@ def test_log_prob_runs_exactly_the_counted_convolutions():
   assert executed == benchmark_lib.forward_flops(dist)
 
 
-def test_targets_table_checks_peak_fractions_first_step_and_reference_ratios():
+def test_targets_table_checks_ratios_at_each_precision_peaks_and_first_step():
   row = dict(config='cifar10_paper', precision='fp32', jit_compile=False,
              recompute_gradients=False, batch_size=64,
              event_shape=[32, 32, 3],
@@ -111,25 +111,59 @@ def test_targets_table_checks_peak_fractions_first_step_and_reference_ratios():
              sample_images_per_s=31., first_train_step_s=30.,
              train_peak_rss_gb=2., num_parameters=10,
              train_fraction_of_peak=0.5, log_prob_fraction_of_peak=0.95,
-             sample_fraction_of_peak=0.9)
+             sample_fraction_of_peak=0.8)
   reference = dict(row, train_images_per_s=6., log_prob_images_per_s=20.,
                    sample_images_per_s=20., train_peak_rss_gb=5.)
+  bf16 = dict(row, precision='bf16', train_images_per_s=8.,
+              first_train_step_s=31.)
 
   def met(*references):
-    table = benchmark_lib.targets_table(
-        [row, dict(row, precision='bf16')], references)
-    return {line.split(' | ')[1]: line.split(' | ')[3].rstrip(' |')
+    table = benchmark_lib.targets_table([row, bf16], references)
+    return {tuple(line.split(' | ')[:2]): line.split(' | ')[3].rstrip(' |')
             for line in table.splitlines()[2:]}
 
-  assert met(reference) == {
-      'train >= 0.85 of peak': 'no', 'log_prob >= 0.9 of peak': 'yes',
-      'sample >= 0.9 of peak': 'yes', 'first train step <= 20 s': 'no',
-      'train >= 1.5 x reference': 'yes', 'log_prob >= 1.5 x reference': 'no',
-      'sample >= 1.5 x reference': 'yes',
-      'train peak RSS <= 0.5 x reference': 'yes'}
-  # Without a reference of the same run its ratios are not measured.
+  fp32, half = '| fp32 jit=False recompute=False', '| bf16 jit=False recompute=False'
+  assert met(reference, dict(reference, precision='bf16')) == {
+      (fp32, 'train >= 1.2 x reference'): 'yes',
+      (fp32, 'log_prob >= 1.2 x reference'): 'no',
+      (fp32, 'sample >= 1.2 x reference'): 'yes',
+      (fp32, 'first train step <= 30 s'): 'yes',
+      (fp32, 'log_prob >= 0.85 of peak'): 'yes',
+      (fp32, 'sample >= 0.85 of peak'): 'no',
+      (half, 'train >= 1.5 x reference'): 'no',  # 8 / 6
+      (half, 'log_prob >= 1.2 x reference'): 'no',
+      (half, 'sample >= 1.2 x reference'): 'yes',
+      (half, 'first train step <= 30 s'): 'no'}
+  # A reference of another precision or batch is not this run's.
+  assert met(reference)[half, 'train >= 1.5 x reference'] == '-'
   assert met(dict(reference, batch_size=32))[
-      'train >= 1.5 x reference'] == '-'
+      fp32, 'train >= 1.2 x reference'] == '-'
+
+
+def test_best_of_rounds_keeps_each_measurements_best_and_spread():
+  rounds = [dict(config='c', train_images_per_s=t, log_prob_images_per_s=l,
+                 sample_images_per_s=3., first_train_step_s=f,
+                 train_peak_rss_gb=2., train_fraction_of_peak=t / 10,
+                 log_prob_fraction_of_peak=l / 10,
+                 sample_fraction_of_peak=0.3)
+            for t, l, f in [(4., 9., 40.), (5., 8., 50.)]]
+  row = benchmark_lib.best_of(rounds)
+  assert (row['train_images_per_s'], row['log_prob_images_per_s'],
+          row['first_train_step_s']) == (5., 9., 40.)
+  assert (row['train_fraction_of_peak'], row['log_prob_fraction_of_peak']) == (
+      0.5, 0.9)
+  assert row['spread']['train_images_per_s'] == [4., 5.]
+  assert row['rounds'] == 2
+
+
+def test_report_goes_between_the_markers_of_a_page():
+  page = ('# Performance\n\nWhy.\n\n<!-- benchmark: begin -->\nold\n'
+          '<!-- benchmark: end -->\n\nHistory.\n')
+  out = benchmark_lib.report_into(page, 'new table')
+  assert out.startswith('# Performance\n\nWhy.\n\n<!-- benchmark: begin -->')
+  assert 'new table' in out and 'old' not in out
+  assert out.endswith('<!-- benchmark: end -->\n\nHistory.\n')
+  assert benchmark_lib.report_into('', 'new table') == 'new table\n'
 
 
 def test_profile_sums_op_time_by_type(tmp_path):

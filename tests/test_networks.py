@@ -1,6 +1,7 @@
 """The coupling networks' convolution: the same values and gradients in
-every precision (half precision's gradients come from XLA), and weight
-normalization's written-out gradient the same as TensorFlow's derivation."""
+every precision, by either way of computing half precision's gradients
+(TensorFlow's kernels or XLA), and weight normalization's written-out
+gradient the same as TensorFlow's derivation."""
 
 import numpy as np
 import pytest
@@ -27,16 +28,41 @@ def reference(x, kernel):
   return tf.nn.conv2d(x, kernel, strides=1, padding='SAME')
 
 
+@pytest.fixture(params=['native', 'xla'])
+def half_gradients(request, monkeypatch):
+  """Each way of computing half-precision gradients, whatever the CPU."""
+  monkeypatch.setattr(networks, 'half_precision_gradients',
+                      lambda dtype: request.param)
+  return request.param
+
+
 @pytest.mark.parametrize('dtype, rtol', [(tf.float32, 1e-6),
                                          (tf.bfloat16, 2e-2),
                                          (tf.float16, 2e-3)])
 @pytest.mark.parametrize('function', [False, True])
-def test_conv2d_values_and_gradients_match_float32(dtype, rtol, function):
+def test_conv2d_values_and_gradients_match_float32(dtype, rtol, function,
+                                                   half_gradients):
+  del half_gradients
   conv = tf.function(networks.conv2d) if function else networks.conv2d
   got = conv_and_gradients(dtype, conv)
   expected = conv_and_gradients(tf.float32, reference)
   for g, e in zip(got, expected):
     np.testing.assert_allclose(g, e, rtol=rtol, atol=rtol * np.abs(e).max())
+
+
+@pytest.mark.parametrize('flags, dtype, expected', [
+    ({'avx2', 'fma'}, tf.bfloat16, 'xla'),
+    ({'avx512f', 'avx512_bf16'}, tf.bfloat16, 'native'),
+    ({'avx512f', 'avx512_bf16'}, tf.float16, 'xla'),
+    ({'amx_bf16', 'amx_tile'}, tf.bfloat16, 'native'),
+    ({'amx_fp16'}, tf.float16, 'native'),
+    (frozenset(), tf.bfloat16, 'xla'),  # /proc/cpuinfo unreadable
+])
+def test_half_precision_gradients_native_where_the_cpu_has_the_units(
+    monkeypatch, flags, dtype, expected):
+  monkeypatch.setattr(networks, '_cpu_flags', lambda: frozenset(flags))
+  monkeypatch.setattr(tf.config, 'list_logical_devices', lambda kind: [])
+  assert networks.half_precision_gradients.__wrapped__(dtype) == expected
 
 
 def _weight_norm_and_gradients(weight_norm, gain):
@@ -73,7 +99,8 @@ def test_weight_norm_gradients_are_tensorflows_own(gain, function):
   assert np.abs(got[1]).max() > 0
 
 
-def test_half_precision_gradients_are_compiled():
+def test_half_precision_gradients_are_compiled_only_on_the_xla_way(
+    half_gradients):
   x, kernel = tf.zeros([1, 4, 4, 2], tf.bfloat16), tf.zeros([3, 3, 2, 2],
                                                             tf.bfloat16)
 
@@ -87,7 +114,7 @@ def test_half_precision_gradients_are_compiled():
   graph = gradients.get_concrete_function().graph
   compiled = [op for op in graph.get_operations()
               if op.node_def.attr['_XlaMustCompile'].b]
-  assert compiled, 'expected an XLA-compiled call for the gradients'
+  assert bool(compiled) == (half_gradients == 'xla')
 
 
 def test_mixed_bfloat16_resnet_gradients_reach_every_weight():

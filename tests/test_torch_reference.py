@@ -124,6 +124,23 @@ def test_training_steps_lower_the_loss():
   assert samples.shape == (5, 3, 8, 8) and torch.isfinite(samples).all()
 
 
+def test_bf16_runs_the_networks_in_bfloat16_and_trains():
+  torch.manual_seed(0)
+  model = torch_reference.RealNVP((8, 8, 3), 2, 1, 4)
+  seen = []
+  model.flow.checkerboard[0].net.register_forward_hook(
+      lambda module, inputs, output: seen.append(output.dtype))
+  step = torch_reference.training_step(model, torch.rand(8, 3, 8, 8) * 256,
+                                       precision='bf16')
+  losses = [step() for _ in range(5)]
+  assert seen[0] == torch.bfloat16
+  assert all(math.isfinite(l) for l in losses) and losses[-1] < losses[0]
+  assert all(p.dtype == torch.float32 for p in model.parameters())
+  log_prob = torch_reference.log_prob_pass(
+      model, torch.rand(4, 3, 8, 8) * 256, 'bf16')()
+  assert torch.isfinite(log_prob).all()
+
+
 def test_benchmark_reference_row_and_comparison():
   import benchmark_lib  # pylint: disable=g-import-not-at-top
   reference = benchmark_lib.run_reference('tiny', 0.05, batch_size=4,

@@ -10,13 +10,14 @@ then lists every weight.
 """
 
 import contextlib
+import functools
 import math
 import threading
 
 import tensorflow as tf
 import tf_keras
 
-__all__ = ['conv2d', 'WeightNormConv2D', 'ResNet', 'MLP', 'frozen_averages']
+__all__ = ['conv2d', 'half_precision_gradients', 'WeightNormConv2D', 'ResNet', 'MLP', 'frozen_averages']
 
 _HALF_PRECISION = (tf.bfloat16, tf.float16)
 # tf.math.l2_normalize's default.
@@ -24,13 +25,18 @@ _L2_EPSILON = 1e-12
 
 
 def conv2d(x, kernel):
-  """Stride-1 'same' convolution; in half precision, with XLA gradients.
+  """Stride-1 'same' convolution, with the fastest gradients for its dtype.
 
-  TensorFlow's CPU kernels for the gradients of bfloat16 and float16
-  convolutions are generic code, 4-18 GFLOP/s on a 2-core AVX2 machine
-  where the float32 ones run at 110-170; XLA's run at 100-125 there. So in
-  half precision the gradients run as an XLA-compiled function, and the
-  forward pass stays TensorFlow's (oneDNN), which is fast in every dtype.
+  In float32, and in half precision on a GPU or on a CPU with native
+  half-precision units (`avx512_bf16` or `amx_bf16` for bfloat16,
+  `avx512_fp16` or `amx_fp16` for float16), TensorFlow's own kernels
+  (cuDNN, oneDNN) compute it all. On other CPUs TensorFlow's half-precision
+  convolution gradients are generic code, 4-18 GFLOP/s on a 2-core AVX2
+  machine where the float32 ones run at 110-170 and XLA's at 100-125: there
+  the gradients run as an XLA-compiled function (`half_precision_gradients`
+  says which). On a 2-core AMD EPYC with `avx512_bf16`, oneDNN's bfloat16
+  gradients of a 64x32x32x64 input and 3x3x64x64 kernel ran at 462 GFLOP/s
+  against XLA's 154 (docs/performance.md).
 
   #### Example
 
@@ -43,11 +49,44 @@ def conv2d(x, kernel):
   y = networks.conv2d(x, kernel)  # [2, 8, 8, 5], bfloat16
   ```
   """
-  if x.dtype in _HALF_PRECISION:
+  kernel = tf.cast(kernel, x.dtype)
+  if (x.dtype in _HALF_PRECISION
+      and half_precision_gradients(x.dtype) == 'xla'):
     # A tensor, not a (Keras autocast) variable: custom_gradient gives
     # gradients to its inputs, and the caller's tape reaches the variable.
-    return _conv2d_with_xla_gradients(x, tf.cast(kernel, x.dtype))
+    return _conv2d_with_xla_gradients(x, kernel)
   return tf.nn.conv2d(x, kernel, strides=1, padding='SAME')
+
+
+# CPU flags (Linux's /proc/cpuinfo names) of native half-precision units.
+_NATIVE_HALF_UNITS = {
+    tf.bfloat16: ('avx512_bf16', 'amx_bf16'),
+    tf.float16: ('avx512_fp16', 'amx_fp16'),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def half_precision_gradients(dtype):
+  """Who computes `conv2d`'s gradients in `dtype`: 'native' or 'xla'.
+
+  'native' (TensorFlow's kernels) on a GPU and on CPUs whose flags name
+  native units for `dtype`; 'xla' on other CPUs, and where the flags cannot
+  be read.
+  """
+  if tf.config.list_logical_devices('GPU'):
+    return 'native'
+  flags = _cpu_flags()
+  units = _NATIVE_HALF_UNITS.get(tf.as_dtype(dtype), ())
+  return 'native' if flags.intersection(units) else 'xla'
+
+
+def _cpu_flags():
+  """The CPU's feature flags, as Linux names them; empty where unreadable."""
+  try:
+    with open('/proc/cpuinfo') as cpuinfo:
+      return frozenset(cpuinfo.read().split())
+  except OSError:
+    return frozenset()
 
 
 @tf.custom_gradient
