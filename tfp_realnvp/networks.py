@@ -72,6 +72,16 @@ def half_precision_gradients(dtype):
   'native' (TensorFlow's kernels) on a GPU and on CPUs whose flags name
   native units for `dtype`; 'xla' on other CPUs, and where the flags cannot
   be read.
+
+  #### Example
+
+  ```python
+  import tensorflow as tf
+  from tfp_realnvp import networks
+
+  way = networks.half_precision_gradients(tf.bfloat16)  # 'native' or 'xla'
+  assert way in ('native', 'xla')
+  ```
   """
   if tf.config.list_logical_devices('GPU'):
     return 'native'
