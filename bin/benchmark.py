@@ -52,6 +52,10 @@ flags.DEFINE_enum('jit_compile', 'false', ['false', 'true', 'both'],
 flags.DEFINE_enum('recompute_gradients', 'false', ['false', 'true', 'both'],
                   "Train with the s,t networks' activations recomputed for "
                   'the gradient (less memory).')
+flags.DEFINE_enum('train_path', 'fit', [*benchmark_lib.TRAIN_PATHS, 'both'],
+                  "fit: bin/train's step (DistributionModel's fit or "
+                  'train_on_batch); user: a tf.function around log_prob with '
+                  'a tf_keras Adam step, as a TFP programmer writes it.')
 flags.DEFINE_float('seconds_per_measurement', 10.,
                    'Time each of train, log_prob and sample this long.')
 flags.DEFINE_integer('batch_size', None, "Default: each configuration's.")
@@ -145,6 +149,8 @@ def main(argv):
   choices = {'false': [False], 'true': [True], 'both': [False, True]}
   jits = choices[FLAGS.jit_compile]
   recomputes = choices[FLAGS.recompute_gradients]
+  paths = (list(benchmark_lib.TRAIN_PATHS) if FLAGS.train_path == 'both'
+           else [FLAGS.train_path])
   sizes = [int(n) for n in FLAGS.peak_matrix_sizes]
   peaks = {}
   for precision in precisions:
@@ -163,20 +169,22 @@ def main(argv):
       # Interleaved: the machine's speed moves between runs minutes apart.
       for round_ in range(1, rounds + 1):
         of = f' round {round_}/{rounds}' if rounds > 1 else ''
-        for jit, recompute in itertools.product(jits, recomputes):
-          run = f'{name} {precision} jit={jit} recompute={recompute}{of}'
+        for jit, recompute, path in itertools.product(jits, recomputes,
+                                                      paths):
+          run = (f'{name} {precision} jit={jit} recompute={recompute}'
+                 f'{"" if path == "fit" else " path=" + path}{of}')
           try:
             with _announced(run):
               row = benchmark_lib.run_config(
                   name, precision, jit, FLAGS.seconds_per_measurement,
-                  FLAGS.batch_size, peaks, FLAGS.image_size, recompute)
+                  FLAGS.batch_size, peaks, FLAGS.image_size, recompute, path)
           except Exception as e:  # pylint: disable=broad-except
             # An XLA or out-of-memory failure is a result too; go on.
             logging.exception('%s failed', run)
             failed.append(f'{run}: {e!r}')
             continue
           print(json.dumps(row), flush=True)
-          ours[jit, recompute].append(row)
+          ours[jit, recompute, path].append(row)
         if FLAGS.reference:
           run = f'{name} {precision} {FLAGS.reference} reference{of}'
           try:
@@ -199,6 +207,7 @@ def main(argv):
       for p, g in peaks.items())
   onednn = os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')
   report = '\n\n'.join(filter(None, [
+      f'Machine: {benchmark_lib.machine()}. '
       f'Peak (best {"/".join(FLAGS.peak_matrix_sizes)}^2 matrix product): '
       f'{peak_text}. {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, '
       f'TF_ENABLE_ONEDNN_OPTS={onednn}. First touch of new memory: '

@@ -47,8 +47,8 @@ __all__ = ['CONFIGS', 'PRECISIONS', 'Config', 'coupling_inputs',
            'forward_flops', 'num_parameters', 'measure_peak', 'measure',
            'profile', 'profile_table', 'run_config', 'in_subprocess',
            'markdown_table', 'targets_table', 'TORCH_MISSING',
-           'torch_available', 'run_reference', 'best_of', 'ratios',
-           'report_into',
+           'torch_available', 'run_reference', 'best_of', 'ratios', 'TRAIN_PATHS',
+           'report_into', 'machine',
            'comparison_table']
 
 # Of `strategies.PRECISIONS`: fp16 needs loss scaling and a GPU to pay off.
@@ -164,19 +164,41 @@ def _config(name, image_size=None):
       event_shape=(image_size, image_size, channels)))
 
 
+TRAIN_PATHS = ('fit', 'user')
+
+
 def _training(name, precision, jit_compile, batch_size=None, image_size=None,
-              recompute_gradients=False):
+              recompute_gradients=False, train_path='fit'):
   """`(dist, train_step, trace, x)` for a configuration, not traced yet.
 
-  `train_step()` runs the training step of `bin/train` (`fit`'s own step
-  function) on the batch `x` and returns its loss; `trace()` traces it
-  without running it.
+  `train_step()` runs a training step on the batch `x` and returns its loss;
+  `trace()` traces it without running it. `train_path` 'fit' is the step of
+  `bin/train` and of `DistributionModel.fit` / `train_on_batch` (`fit`'s own
+  step function); 'user' is what a TFP programmer writes: a `tf.function`
+  around `log_prob` with `training=True` and a tf_keras Adam step (no L2,
+  no clipping, no non-finite guard).
   """
   config = _config(name, image_size)
   batch_size = batch_size or config.training.batch_size
   x = tf.random.uniform([batch_size, *config.architecture.event_shape], 0.,
                         256.)
   model = config.model(precision, recompute_gradients)
+  if train_path == 'user':
+    dist = model.distribution
+    optimizer = tf_keras.optimizers.Adam(config.training.learning_rate)
+
+    @tf.function(jit_compile=jit_compile)
+    def user_step(x):
+      with tf.GradientTape() as tape:
+        loss = -tf.reduce_mean(
+            dist.log_prob(x, bijector_kwargs={'training': True}))
+      variables = dist.trainable_variables
+      optimizer.apply_gradients(
+          zip(tape.gradient(loss, variables), variables))
+      return loss
+
+    return (dist, lambda: user_step(x),
+            lambda: user_step.get_concrete_function(x), x)
   model.compile(config.training.optimizer(), jit_compile=jit_compile)
   batches = iter(tf.data.Dataset.from_tensors(x).repeat())
   train_function = model.make_train_function()
@@ -185,7 +207,7 @@ def _training(name, precision, jit_compile, batch_size=None, image_size=None,
 
 
 def measure(name, precision, jit_compile, seconds, batch_size=None,
-            image_size=None, recompute_gradients=False):
+            image_size=None, recompute_gradients=False, train_path='fit'):
   """Measures one configuration in this process; run it in a fresh one.
 
   The first training step's time covers building the model, tracing (and
@@ -200,7 +222,7 @@ def measure(name, precision, jit_compile, seconds, batch_size=None,
   start = time.perf_counter()
   dist, train_step, trace, x = _training(name, precision, jit_compile,
                                          batch_size, image_size,
-                                         recompute_gradients)
+                                         recompute_gradients, train_path)
   built = time.perf_counter()
   graph = trace().graph
   traced = time.perf_counter()
@@ -226,7 +248,8 @@ def measure(name, precision, jit_compile, seconds, batch_size=None,
                               seconds)
   return {
       'config': name, 'precision': precision, 'jit_compile': jit_compile,
-      'recompute_gradients': recompute_gradients, 'batch_size': batch_size,
+      'recompute_gradients': recompute_gradients, 'train_path': train_path,
+      'batch_size': batch_size,
       'event_shape': shape,
       'num_parameters': num_parameters(dist),
       'forward_gflop_per_image': forward_flops(dist) / 1e9,
@@ -374,10 +397,11 @@ def in_subprocess(fn, *args):
 
 
 def run_config(name, precision, jit_compile, seconds, batch_size=None,
-               peaks=None, image_size=None, recompute_gradients=False):
+               peaks=None, image_size=None, recompute_gradients=False,
+               train_path='fit'):
   """`measure` in a fresh process, plus GFLOP/s and fractions of `peaks`."""
   row = in_subprocess(measure, name, precision, jit_compile, seconds,
-                      batch_size, image_size, recompute_gradients)
+                      batch_size, image_size, recompute_gradients, train_path)
   flops = row['forward_gflop_per_image']
   peak = (peaks or {}).get(precision)
   for what, passes in ('train', 3), ('log_prob', 1), ('sample', 1):
@@ -392,7 +416,7 @@ def run_config(name, precision, jit_compile, seconds, batch_size=None,
 _COLUMNS = [
     ('config', 'config', '{}'), ('precision', 'precision', '{}'),
     ('jit', 'jit_compile', '{}'), ('recompute', 'recompute_gradients', '{}'),
-    ('batch', 'batch_size', '{}'),
+    ('train path', 'train_path', '{}'), ('batch', 'batch_size', '{}'),
     ('train img/s', 'train_images_per_s', '{:.1f}'),
     ('log_prob img/s', 'log_prob_images_per_s', '{:.1f}'),
     ('sample img/s', 'sample_images_per_s', '{:.1f}'),
@@ -466,7 +490,8 @@ def targets_table(rows, references=(), config='cifar10_paper'):
           ('sample >= 0.85 of peak', row['sample_fraction_of_peak'], ge,
            0.85)]
     run = (f'{row["precision"]} jit={row["jit_compile"]} '
-           f'recompute={row.get("recompute_gradients", False)}')
+           f'recompute={row.get("recompute_gradients", False)} '
+           f'path={row.get("train_path", "fit")}')
     for target, value, meets, bound in checks:
       lines.append([run, target] + (
           ['-', '-'] if value is None else
@@ -563,6 +588,25 @@ def best_of(rounds):
 def ratios(row, reference):
   """`{key: ours / reference}` of the compared measurements."""
   return {key: row[key] / reference[key] for _, key, _ in _COMPARED}
+
+
+def machine():
+  """The CPU's model name and its vector units, as the report names them."""
+  try:
+    with open('/proc/cpuinfo') as cpuinfo:
+      text = cpuinfo.read()
+  except OSError:
+    return 'CPU unknown'
+  model = re.search(r'^model name\s*:\s*(.+)$', text, re.M)
+  flags = set(text.split())
+  units = [name for flag, name in [
+      ('avx512f', 'AVX-512'), ('avx512_bf16', 'AVX512_BF16'),
+      ('amx_bf16', 'AMX')] if flag in flags]
+  missing = [name for flag, name in [('avx512_bf16', 'AVX512_BF16'),
+                                     ('amx_bf16', 'AMX')] if flag not in flags]
+  return (f'{model.group(1).strip() if model else "CPU"}, '
+          f'{os.cpu_count()} cores, ' + ', '.join(units or ['AVX2 or older']) +
+          ''.join(f', no {name}' for name in missing))
 
 
 REPORT_BEGIN = '<!-- benchmark: begin -->'

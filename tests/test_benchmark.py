@@ -122,7 +122,8 @@ def test_targets_table_checks_ratios_at_each_precision_peaks_and_first_step():
     return {tuple(line.split(' | ')[:2]): line.split(' | ')[3].rstrip(' |')
             for line in table.splitlines()[2:]}
 
-  fp32, half = '| fp32 jit=False recompute=False', '| bf16 jit=False recompute=False'
+  fp32 = '| fp32 jit=False recompute=False path=fit'
+  half = '| bf16 jit=False recompute=False path=fit'
   assert met(reference, dict(reference, precision='bf16')) == {
       (fp32, 'train >= 1.2 x reference'): 'yes',
       (fp32, 'log_prob >= 1.2 x reference'): 'no',
@@ -225,11 +226,13 @@ def test_program_prints_json_lines_and_table(tmp_path):
   result = subprocess.run(
       [os.path.join(ROOT, 'bin', 'benchmark'), '--configs=tiny',
        '--seconds_per_measurement=0.05', '--peak_matrix_sizes=256',
-       f'--out={out}'],
+       '--train_path=both', f'--out={out}'],
       capture_output=True, text=True, check=True, timeout=300)
   rows = [json.loads(line) for line in result.stdout.splitlines()
           if line.startswith('{')]
-  assert len(rows) == 1
+  # bin/train's step, and a TFP programmer's own tf.function and Adam.
+  assert [r['train_path'] for r in rows] == ['fit', 'user']
+  assert rows[1]['train_images_per_s'] > 0
   row = rows[0]
   assert (row['config'], row['precision'], row['jit_compile']) == (
       'tiny', 'fp32', False)
@@ -243,8 +246,9 @@ def test_program_prints_json_lines_and_table(tmp_path):
   assert 0 <= row['first_run_new_memory_gb'] <= row['train_peak_rss_gb']
   table = [line for line in out.read_text().splitlines()
            if line.startswith('| tiny ')]
-  assert len(table) == 1 and len(table[0].split(' | ')) == 21
+  assert len(table) == 2 and len(table[0].split(' | ')) == 22
   assert out.read_text() in result.stdout
+  assert re.search(r'^Machine: .+, \d+ cores, ', result.stdout, re.M)
   assert re.search(r'First touch of new memory: [0-9.]+ kernel CPU s/GB '
                    r'fresh, [0-9.]+ just freed', result.stdout)
   # As each measurement starts and ends, on stderr only.
@@ -253,7 +257,9 @@ def test_program_prints_json_lines_and_table(tmp_path):
       'first touch of new memory: started',
       'first touch of new memory: done in N s',
       'tiny fp32 jit=False recompute=False: started',
-      'tiny fp32 jit=False recompute=False: done in N s']
+      'tiny fp32 jit=False recompute=False: done in N s',
+      'tiny fp32 jit=False recompute=False path=user: started',
+      'tiny fp32 jit=False recompute=False path=user: done in N s']
   assert not progress(result.stdout)
 
 
