@@ -16,7 +16,7 @@ def _seeded_initial_weights():
   tf_keras.utils.set_random_seed(0)
 
 
-# The files whose tests take minutes (README, Tests): `bin/test` hands
+# The files whose tests take minutes (README, Tests and layout): `bin/test` hands
 # whole files to its workers in collection order, so these go first;
 # run last, they left the other workers idle for minutes at the end.
 LONGEST_FILES = ('test_readme.py', 'test_strategies.py', 'test_resume.py')

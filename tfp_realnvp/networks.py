@@ -317,9 +317,9 @@ class ResNet(tf_keras.layers.Layer):
   With `recompute_gradients` (an attribute, which may be changed between
   calls) a call keeps none of the network's activations for the gradient:
   the backward pass runs the network again (one more forward pass, for
-  about half the training memory of the paper's CIFAR-10 model; README,
-  Performance). The values, gradients and running averages are those of
-  the plain network.
+  about half the training memory of the paper's CIFAR-10 model;
+  docs/performance.md). The values, gradients and running averages are
+  those of the plain network.
 
   #### Example
 

@@ -21,7 +21,8 @@ def test_every_dataset_has_a_preset_whose_scales_fit_its_images(name):
   height, width, _ = architecture.event_shape
   halvings = 2 ** (architecture.num_scales - 1)
   assert height % halvings == 0 and width % halvings == 0
-  # The paper's constant learning rate, but for our MNIST default (README).
+  # The paper's constant learning rate, but for our MNIST default
+  # (docs/training.md, Quality of the default run).
   assert (config.training.learning_rate,
           config.training.learning_rate_decay) == (
               (2e-2, 'cosine') if name == 'mnist' else (1e-3, 'none'))

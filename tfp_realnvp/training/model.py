@@ -56,7 +56,7 @@ class DistributionModel(tf_keras.Model):
   `optimize_graph=False` (the default) runs the training step without
   TensorFlow's graph optimizer (Grappler): on the paper's CIFAR-10 model
   it spent 11 s of CPU before the first step and the step ran no faster
-  for it (README, Performance). It changes how the step's graph is
+  for it (docs/performance.md). It changes how the step's graph is
   executed, not what it computes.
   """
 

@@ -59,7 +59,7 @@ class Training:
   # (callbacks.CosineLearningRate).
   learning_rate_decay: str = 'none'
   # The s,t networks' activations computed again for the gradient, not kept:
-  # less memory, one more forward pass (README, Performance). Not a change
+  # less memory, one more forward pass (docs/performance.md). Not a change
   # of the model, so a resumed run may change it.
   recompute_gradients: bool = False
 
@@ -153,7 +153,7 @@ PRESETS = {
     # The embedded default (not a dataset of the paper): sized so that
     # `bin/train` trains in about 3 minutes on a 2-core CPU. In those 620
     # steps Adam gets furthest from 2e-2 decaying to 0, not at the paper's
-    # constant 1e-3 (README, Quality on the embedded MNIST).
+    # constant 1e-3 (docs/training.md, Quality of the default run).
     'mnist': Preset(dict(num_scales=3, num_res_blocks=1, num_filters=16),
                     Training(epochs=10, learning_rate=2e-2,
                              learning_rate_decay='cosine')),
