@@ -2,7 +2,7 @@
 
   bin/ood_sets --out_dir=runs/ood_sets
 
-Writes one .npz per set (`images` uint8 [N, 28, 28, 1]) for
+Writes (any TensorFlow filesystem) one .npz per set (`images` uint8 [N, 28, 28, 1]) for
 `bin/evaluate --ood_dataset=npz --ood_data_dir=<file>`:
 
 ```none
@@ -21,17 +21,20 @@ patches      500  the validation digits cut into 7x7 patches, shuffled
 The last three keep the digits' low-level statistics but not their meaning.
 """
 
-from pathlib import Path
+import io
+import os
 
 from absl import flags
 import numpy as np
 from PIL import Image
+import tensorflow as tf
 
 from tfp_realnvp import data
 from tfp_realnvp import storage
 from tfp_realnvp.programs import _cli
 
-PHOTOS = Path(__file__).absolute().parents[1] / 'testdata' / 'photos'
+PHOTOS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))), 'testdata', 'photos')
 SIZE = 28
 PATCH = 7
 
@@ -44,8 +47,9 @@ FLAGS = flags.FLAGS
 
 def photo_crops(num, rng):
   """`num` random square crops of the photos, grayscale, 28x28."""
-  photos = [Image.open(path).convert('L') for path in sorted(PHOTOS.iterdir())
-            if path.suffix != '.md']
+  photos = [
+      Image.open(io.BytesIO(storage.read_bytes(os.path.join(PHOTOS, name))))
+      .convert('L') for name in sorted(tf.io.gfile.listdir(PHOTOS))]
   crops = []
   for _ in range(num):
     photo = photos[rng.integers(len(photos))]
@@ -93,10 +97,12 @@ def ood_sets(num, seed):
 def main(argv):
   del argv
   out_dir = storage.check_writable(FLAGS.out_dir, 'out_dir', directory=True)
-  Path(out_dir).mkdir(parents=True, exist_ok=True)
+  tf.io.gfile.makedirs(out_dir)
   for name, images in ood_sets(FLAGS.num, FLAGS.seed).items():
-    path = Path(out_dir) / f'{name}.npz'
-    np.savez(path, images=np.ascontiguousarray(images))
+    content = io.BytesIO()
+    np.savez(content, images=np.ascontiguousarray(images))
+    path = storage.write_atomic(storage.join(out_dir, f'{name}.npz'),
+                                content.getvalue())
     print(f'{path}: {len(images)} images')
 
 

@@ -35,21 +35,34 @@ def normal_log_prob(z):
   return np.sum(-0.5 * (z ** 2 + math.log(2 * math.pi)), axis=(1, 2, 3))
 
 
-def test_scale_terms_are_the_coarse_scale_and_the_rest(dist, images):
+def test_likelihood_terms_and_scale_shares_by_hand(dist, images):
   pixels = tf.cast(images, tf.float32) + 0.5
+  log_det, latent = (t.numpy() for t in ood.likelihood_terms(dist, images))
   n = ood.scale_bits_per_dim(dist, images).numpy()
-  assert n.shape == (len(images), 2)
-  # The coarse scale's term from the public API: its latent's density and
-  # its forward log-det at that latent.
+  assert log_det.shape == (len(images), 3) and latent.shape == (
+      len(images), 2) and n.shape == (len(images), 2)
+  # From the public API: the latents split_latent gives, the logit
+  # transform's log-det, and the coarse scale's forward log-det at its
+  # latent (the inverse's is its negative).
   flow = dist.bijector
-  coarse_z = flow.split_latent(flow.inverse(pixels))[-1]
-  coarse = normal_log_prob(coarse_z.numpy()) - flow.scales[1] \
-      .forward_log_det_jacobian(coarse_z, event_ndims=3).numpy()
+  fine_z, coarse_z = flow.split_latent(flow.inverse(pixels))
+  logit = flow.logit.inverse_log_det_jacobian(pixels, event_ndims=3).numpy()
+  coarse_fldj = flow.scales[1].forward_log_det_jacobian(
+      coarse_z, event_ndims=3).numpy()
   total = dist.log_prob(pixels).numpy()
   ln2d = D * math.log(2)
-  np.testing.assert_allclose(n[:, 1], -coarse / ln2d, rtol=1e-4, atol=1e-5)
-  np.testing.assert_allclose(n[:, 0], -(total - coarse) / ln2d, rtol=1e-4,
-                             atol=1e-5)
+  check = lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+  check(latent[:, 0], -normal_log_prob(fine_z.numpy()) / ln2d)
+  check(latent[:, 1], -normal_log_prob(coarse_z.numpy()) / ln2d)
+  check(log_det[:, 0], -logit / ln2d)
+  check(log_det[:, 2], coarse_fldj / ln2d)
+  # The fine scale's own steps: the rest of log p.
+  fine = total - logit + coarse_fldj - normal_log_prob(fine_z.numpy()) - \
+      normal_log_prob(coarse_z.numpy())
+  check(log_det[:, 1], -fine / ln2d)
+  # Shares: the coarse scale's terms, and the rest (the logit's included).
+  check(n[:, 1], latent[:, 1] + log_det[:, 2])
+  check(n[:, 0], latent[:, 0] + log_det[:, 0] + log_det[:, 1])
   np.testing.assert_allclose(
       n.sum(-1), distributions.bits_per_dim(total, SHAPE), rtol=1e-5)
 
@@ -64,8 +77,13 @@ def test_png_bits_per_dim_is_each_images_png_length(images):
 
 
 def stats_of(rng, n, num_scales=2):
-  scales = rng.normal(0.5, 0.2, [n, num_scales])
-  return {'scales': tf.constant(scales, tf.float32),
+  log_det = rng.normal(-0.5, 0.2, [n, num_scales + 1])
+  latent = rng.normal(1., 0.2, [n, num_scales])
+  scales = log_det[:, 1:] + latent
+  scales[:, 0] += log_det[:, 0]
+  return {'log_det': tf.constant(log_det, tf.float32),
+          'latent': tf.constant(latent, tf.float32),
+          'scales': tf.constant(scales, tf.float32),
           'nll': tf.constant(scales.sum(-1), tf.float32),
           'png': tf.constant(rng.normal(3., 0.5, n), tf.float32)}
 
@@ -76,9 +94,9 @@ def test_scores_against_hand_computations():
   calibration = ood.calibrate(calibration_stats)
   as_np = lambda s: {k: v.numpy().astype(np.float64) for k, v in s.items()}
   c, s = as_np(calibration_stats), as_np(stats)
-  features = np.column_stack([c['scales'], c['png']])
+  features = np.column_stack([c['log_det'], c['latent'], c['png']])
   mean = features.mean(0)
-  offset = np.column_stack([s['scales'], s['png']]) - mean
+  offset = np.column_stack([s['log_det'], s['latent'], s['png']]) - mean
   precision = np.linalg.inv(np.cov(features.T))
   expected = {
       'nll': s['nll'],
@@ -131,7 +149,7 @@ def test_calibrate_refuses_bad_rates_and_too_few_images():
   for rate in (-0.1, 1., 5.):
     with pytest.raises(ValueError, match='false_positive_rate must lie in'):
       ood.calibrate(stats, rate)
-  with pytest.raises(ValueError, match='more than 3 images; got 3'):
+  with pytest.raises(ValueError, match='more than 6 images; got 3'):
     ood.calibrate({k: v[:3] for k, v in stats.items()})
 
 
@@ -159,6 +177,11 @@ def test_statistics_score_the_real_model(dist, images):
   nll = distributions.bits_per_dim(
       dist.log_prob(tf.cast(images, tf.float32) + 0.5), SHAPE)
   np.testing.assert_allclose(stats['nll'], nll, rtol=1e-5)
+  for key, value in zip(('log_det', 'latent'),
+                        ood.likelihood_terms(dist, images)):
+    np.testing.assert_allclose(stats[key], value, rtol=1e-6)
+  np.testing.assert_allclose(stats['scales'],
+                             ood.scale_bits_per_dim(dist, images), rtol=1e-6)
   np.testing.assert_allclose(
       ood.score(stats, None, 'complexity'),
       nll - ood.png_bits_per_dim(images), rtol=1e-5)

@@ -37,13 +37,14 @@ scales       (f(x) - mu)^T Sigma^-1 (f(x) - mu)      Morningstar et al. 2021
   scales carry the local pixel statistics that make simple images likely.
   `n_k(x)`: the bits/dim of scale `k`'s contribution, so that
   `sum_k n_k(x) = nll(x)` (`scale_bits_per_dim`).
-- `scales`: the Mahalanobis distance of the statistics
-  `f(x) = (n_1(x), ..., n_K(x), L(x) / D)` from their in-distribution mean
-  `mu` and covariance `Sigma`, a Gaussian "density of states" of the model's
-  statistics (Morningstar et al., "Density of States Estimation for
-  Out-of-Distribution Detection", AISTATS 2021). It sees both a likelihood
-  too high for the input's complexity and one distributed across the scales
-  unlike the data's.
+- `scales`: the Mahalanobis distance of the statistics `f(x)` from their
+  in-distribution mean `mu` and covariance `Sigma`, a Gaussian "density of
+  states" of the model's statistics (Morningstar et al., "Density of States
+  Estimation for Out-of-Distribution Detection", AISTATS 2021). `f(x)`: the
+  terms of `nll(x)` (`likelihood_terms`: the logit transform's and each
+  scale's log-determinant, each scale's latent density) and `L(x) / D`. It
+  sees both a likelihood too high for the input's complexity and one
+  distributed across the scales and terms unlike the data's.
 
 `RECOMMENDED` is the default, chosen by measurement on the default MNIST
 run (docs/serving.md, "Out-of-distribution scores").
@@ -71,13 +72,18 @@ import tensorflow as tf
 from tfp_realnvp import storage
 from tfp_realnvp.bijectors import factor_out
 
-__all__ = ['SCORES', 'RECOMMENDED', 'CALIBRATION_FILE', 'Calibration',
+__all__ = ['SCORES', 'RECOMMENDED', 'CALIBRATION_FILE',
+           'DEFAULT_FALSE_POSITIVE_RATE', 'Calibration', 'likelihood_terms',
            'scale_bits_per_dim', 'png_bits_per_dim', 'statistics', 'score',
            'calibrate', 'perturb', 'auroc', 'fpr_at_tpr']
 
+# The scores' names, as `score` and `Calibration.thresholds` take them.
 SCORES = ('nll', 'typicality', 'complexity', 'last_scale', 'scales')
+# The default score: the best worst-case AUROC of docs/serving.md's sets.
 RECOMMENDED = 'scales'
+# The calibration's file in a run's model_dir, written by bin/train.
 CALIBRATION_FILE = 'ood_calibration.json'
+# In-distribution images allowed above a threshold, by default.
 DEFAULT_FALSE_POSITIVE_RATE = 0.05
 _LN2 = math.log(2.)
 
@@ -89,58 +95,114 @@ def _standard_normal_log_prob(z):
 
 
 def _scale_terms(scale, x):
-  """(latent, [log-likelihood terms of `scale` and each coarser scale]).
+  """(latent, log-dets, latent log-densities) of `scale` and the coarser
+  scales, each list finest first, in nats.
 
-  A scale's term: the log-determinants of its own steps plus the
-  standard-normal log-density of the latent it factors out.
+  A scale's log-det: of its own steps; its latent: the half it factors out
+  (the last scale: its whole output).
   """
-  own = tf.zeros(tf.shape(x)[:-3], x.dtype)
-  coarser = []
-  factored = False
+  log_det = tf.zeros(tf.shape(x)[:-3], x.dtype)
+  log_dets, latents = [], []
   for step in scale.bijectors:
     if isinstance(step, factor_out.FactorOut):
       rest, part = step.split(x)
-      rest_z, coarser = _scale_terms(step.bijector, rest)
-      own += _standard_normal_log_prob(part)
+      rest_z, log_dets, latents = _scale_terms(step.bijector, rest)
+      latents = [_standard_normal_log_prob(part), *latents]
       x = tf.concat([rest_z, part], axis=-1)
-      factored = True
       continue
     y = step.inverse(x)  # The value first: the log-det comes from its cache.
-    own += step.inverse_log_det_jacobian(x, event_ndims=3)
+    log_det += step.inverse_log_det_jacobian(x, event_ndims=3)
     x = y
-  if not factored:
-    own += _standard_normal_log_prob(x)
-  return x, [own, *coarser]
+  if not latents:
+    latents = [_standard_normal_log_prob(x)]
+  return x, [log_det, *log_dets], latents
 
 
-def scale_bits_per_dim(dist, images):
-  """Each scale's share of `nll(x)`, finest first: float32 `[N, K]`.
+def likelihood_terms(dist, images):
+  """The terms of `nll(x)`: each step's log-determinant and latent density.
 
-  `log p(x) = sum_k t_k(x)`, `t_k` being the log-determinants of scale
-  `k`'s steps plus the log-density of the latent it factors out (the logit
-  transform counts in the finest scale); returns `-t_k / (D ln 2)`, which
-  sum to the bits/dim of `x`. For the unconditional `real_nvp_distribution`;
-  batch normalization uses its running averages.
+  `log p(x + 1/2)` is the sum of the logit transform's log-determinant, each
+  scale's log-determinant (of its own steps) and the standard-normal
+  log-density of the latent each scale factors out (the last scale: its
+  whole output). Returns `(log_det, latent)`, float32 `[N, K + 1]` (the logit
+  transform first, then the scales, finest first) and `[N, K]`, each term
+  `t` as `-t / (D ln 2)`: together they sum to the bits/dim of `x`. For the
+  unconditional `real_nvp_distribution`; batch normalization uses its
+  running averages.
+
+  #### Example
 
   ```python
-  n = scale_bits_per_dim(dist, images)   # [N, K]
-  tf.reduce_sum(n, -1)  # == bits_per_dim(dist.log_prob(images + 0.5), ...)
+  import numpy as np
+  import tfp_realnvp
+  from tfp_realnvp import ood
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = np.random.default_rng(0).integers(0, 256, [3, 8, 8, 1], np.uint8)
+  log_det, latent = ood.likelihood_terms(dist, images)  # [3, 3], [3, 2]
+  bits = tfp_realnvp.bits_per_dim(dist.log_prob(images + 0.5), [8, 8, 1])
+  total = log_det.numpy().sum(-1) + latent.numpy().sum(-1)
+  np.testing.assert_allclose(total, bits, rtol=1e-4)
   ```
   """
   flow = dist.bijector
   pixels = tf.cast(images, dist.dtype) + 0.5
   y = flow.logit.inverse(pixels)
-  logit_ildj = flow.logit.inverse_log_det_jacobian(pixels, event_ndims=3)
-  _, terms = _scale_terms(flow.scales[0], y)
-  terms[0] += logit_ildj
-  num_dims = math.prod(int(d) for d in dist.event_shape)
-  return -tf.stack(terms, axis=-1) / (num_dims * _LN2)
+  logit_log_det = flow.logit.inverse_log_det_jacobian(pixels, event_ndims=3)
+  _, log_dets, latents = _scale_terms(flow.scales[0], y)
+  to_bits = -1. / (math.prod(int(d) for d in dist.event_shape) * _LN2)
+  return (to_bits * tf.stack([logit_log_det, *log_dets], axis=-1),
+          to_bits * tf.stack(latents, axis=-1))
+
+
+def _shares(log_det, latent):
+  """Each scale's share: its log-det and latent, the logit's in the first."""
+  shares = log_det[:, 1:] + latent
+  return tf.concat([shares[:, :1] + log_det[:, :1], shares[:, 1:]], axis=-1)
+
+
+def scale_bits_per_dim(dist, images):
+  """Each scale's share of `nll(x)`, finest first: float32 `[N, K]`.
+
+  A scale's share is its terms of `likelihood_terms`: the log-determinant of
+  its own steps and the density of the latent it factors out (the logit
+  transform's log-determinant counts in the finest scale's). The shares sum
+  to the bits/dim of `x`.
+
+  #### Example
+
+  ```python
+  import numpy as np
+  import tfp_realnvp
+  from tfp_realnvp import ood
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = np.random.default_rng(0).integers(0, 256, [3, 8, 8, 1], np.uint8)
+  n = ood.scale_bits_per_dim(dist, images)  # [3, 2]
+  bits = tfp_realnvp.bits_per_dim(dist.log_prob(images + 0.5), [8, 8, 1])
+  np.testing.assert_allclose(n.numpy().sum(-1), bits, rtol=1e-4)
+  ```
+  """
+  return _shares(*likelihood_terms(dist, images))
 
 
 def png_bits_per_dim(images):
   """`L(x) / D`: bits of each image's PNG (compression 9) per dimension.
 
   float32 `[N]` of uint8 `images` `[N, H, W, C]`.
+
+  #### Example
+
+  ```python
+  import numpy as np
+  from tfp_realnvp import ood
+
+  blank = np.zeros([1, 28, 28, 1], np.uint8)
+  noise = np.random.default_rng(0).integers(0, 256, [1, 28, 28, 1], np.uint8)
+  ood.png_bits_per_dim(np.concatenate([blank, noise]))  # about [0.7, 9.0]
+  ```
   """
   images = tf.convert_to_tensor(images, tf.uint8)
   lengths = tf.map_fn(
@@ -153,18 +215,36 @@ def png_bits_per_dim(images):
 def statistics(dist, images):
   """The model's statistics of `images`, from which every score follows.
 
-  Returns a dict of float32 tensors: `scales` `[N, K]`
-  (`scale_bits_per_dim`), `nll` `[N]` (their sum: bits/dim at bin centres),
-  `png` `[N]` (`png_bits_per_dim`).
+  Returns a dict of float32 tensors: `log_det` `[N, K + 1]` and `latent`
+  `[N, K]` (`likelihood_terms`), `scales` `[N, K]` (`scale_bits_per_dim`),
+  `nll` `[N]` (their sum: bits/dim at bin centres), `png` `[N]`
+  (`png_bits_per_dim`).
+
+  #### Example
+
+  ```python
+  import numpy as np
+  import tfp_realnvp
+  from tfp_realnvp import ood
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = np.random.default_rng(0).integers(0, 256, [3, 8, 8, 1], np.uint8)
+  stats = ood.statistics(dist, images)
+  ood.score(stats, None, 'complexity')  # nll - png, [3]
+  ```
   """
-  scales = scale_bits_per_dim(dist, images)
-  return {'scales': scales, 'nll': tf.reduce_sum(scales, axis=-1),
+  log_det, latent = likelihood_terms(dist, images)
+  scales = _shares(log_det, latent)
+  return {'log_det': log_det, 'latent': latent, 'scales': scales,
+          'nll': tf.reduce_sum(scales, axis=-1),
           'png': png_bits_per_dim(images)}
 
 
 def _features(stats):
-  """`f(x)` of the `scales` score: per-scale bits/dim and PNG bits/dim."""
-  return tf.concat([stats['scales'], stats['png'][:, None]], axis=-1)
+  """`f(x)` of the `scales` score: the likelihood's terms, PNG bits/dim."""
+  return tf.concat([stats['log_det'], stats['latent'], stats['png'][:, None]],
+                   axis=-1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,14 +253,32 @@ class Calibration:
 
   Attributes:
     nll_mean: `m`, the mean bits/dim of the calibration images.
-    feature_mean: `mu`, the mean of `f(x)` (the `scales` score), K + 1.
+    feature_mean: `mu`, the mean of `f(x)` (the `scales` score), 2K + 2.
     feature_precision: `Sigma^-1`, its inverse covariance (pseudo-inverse),
-      (K+1)^2 (nested lists).
+      (2K+2)^2 (nested lists).
     thresholds: score name -> threshold: at most `false_positive_rate` of
       the calibration images score above it.
     false_positive_rate: the fraction the thresholds allow above.
     num_images: how many images calibrated.
     recommended: the score the export serves, `RECOMMENDED` by default.
+
+  #### Example
+
+  ```python
+  import tempfile
+  import numpy as np
+  import tfp_realnvp
+  from tfp_realnvp import ood
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = np.random.default_rng(0).integers(0, 256, [40, 8, 8, 1], np.uint8)
+  calibration = ood.calibrate(ood.statistics(dist, images))
+  model_dir = tempfile.mkdtemp()
+  calibration.save(model_dir)  # model_dir/ood_calibration.json
+  assert ood.Calibration.load(model_dir) == calibration
+  calibration.threshold()  # the recommended score's
+  ```
   """
   nll_mean: float
   feature_mean: list
@@ -228,10 +326,26 @@ class Calibration:
 
 
 def score(stats, calibration, name=None):
-  """Score `name` (one of `SCORES`; default the calibration's recommended
-  one) of `statistics(dist, images)`: float32 `[N]`, higher = more anomalous.
+  """Score `name` of `statistics(dist, images)`: higher = more anomalous.
 
-  `nll` and `complexity` need no calibration (pass None).
+  `name` is one of `SCORES`, by default the calibration's recommended one;
+  returns float32 `[N]`. `nll`, `complexity` and `last_scale` need no
+  calibration (pass None).
+
+  #### Example
+
+  ```python
+  import numpy as np
+  import tfp_realnvp
+  from tfp_realnvp import ood
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = np.random.default_rng(0).integers(0, 256, [40, 8, 8, 1], np.uint8)
+  calibration = ood.calibrate(ood.statistics(dist, images[:30]))
+  score = ood.score(ood.statistics(dist, images[30:]), calibration)
+  is_ood = score > calibration.threshold()
+  ```
   """
   name = name or calibration.recommended
   if name not in SCORES:
@@ -269,6 +383,22 @@ def calibrate(stats, false_positive_rate=DEFAULT_FALSE_POSITIVE_RATE,
   Use images training did not use (the validation split): on the training
   images the likelihood is optimistic. Each threshold lets at most
   `false_positive_rate` of these images score above it.
+
+  #### Example
+
+  ```python
+  import numpy as np
+  import tfp_realnvp
+  from tfp_realnvp import ood
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  images = np.random.default_rng(0).integers(0, 256, [40, 8, 8, 1], np.uint8)
+  stats = ood.statistics(dist, images)
+  calibration = ood.calibrate(stats, false_positive_rate=0.1)
+  scores = ood.score(stats, calibration)
+  assert np.mean(scores > calibration.threshold()) <= 0.1
+  ```
   """
   if not 0. <= false_positive_rate < 1.:
     raise ValueError('false_positive_rate must lie in [0, 1); got '
@@ -297,7 +427,17 @@ def perturb(images, rate, seed):
 
   The inputs of the background model of Ren et al. ("Likelihood Ratios for
   Out-of-Distribution Detection", NeurIPS 2019), which learns the data's
-  low-level statistics but not its meaning.
+  low-level statistics but not its meaning; `seed` makes it repeatable.
+
+  #### Example
+
+  ```python
+  import numpy as np
+  from tfp_realnvp import ood
+
+  images = np.zeros([2, 28, 28, 1], np.uint8)
+  noisy = ood.perturb(images, rate=0.2, seed=0)  # about 20% of pixels
+  ```
   """
   images = tf.convert_to_tensor(images, tf.uint8)
   seeds = tf.random.experimental.stateless_split([seed, 0], 2)
@@ -308,8 +448,19 @@ def perturb(images, rate, seed):
 
 
 def auroc(in_scores, out_scores):
-  """Area under the ROC curve of telling `out_scores` (positives) from
-  `in_scores` by higher score: P(out > in) + P(out = in) / 2."""
+  """Area under the ROC curve of flagging `out_scores` over `in_scores`.
+
+  The positives are `out_scores`, flagged by a higher score:
+  `P(out > in) + P(out = in) / 2` over all pairs.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import ood
+
+  ood.auroc([0., 1., 2.], [1.5, 3.])  # 5/6
+  ```
+  """
   in_scores = np.asarray(in_scores, np.float64)
   out_scores = np.asarray(out_scores, np.float64)
   ordered = np.sort(in_scores)
@@ -319,8 +470,19 @@ def auroc(in_scores, out_scores):
 
 
 def fpr_at_tpr(in_scores, out_scores, tpr=0.95):
-  """The fraction of `in_scores` flagged at the threshold that flags `tpr`
-  of `out_scores` (flagged: score >= threshold)."""
+  """The false-positive rate at a true-positive rate of `tpr`.
+
+  The fraction of `in_scores` flagged at the highest threshold that flags
+  at least `tpr` of `out_scores` (flagged: score >= threshold).
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import ood
+
+  ood.fpr_at_tpr([0., 1., 2., 3.], [2.5, 3.5])  # 0.25
+  ```
+  """
   out_scores = np.sort(np.asarray(out_scores, np.float64))
   # The largest threshold flagging at least `tpr` of the positives.
   threshold = out_scores[len(out_scores) - math.ceil(tpr * len(out_scores) -

@@ -104,7 +104,9 @@ def evaluate_ood(model_dir, ood_dataset, ood_data_dir=None, ood_split=None,
         auroc=ood.auroc(s_in, s_out), fpr_at_95_tpr=ood.fpr_at_tpr(s_in, s_out),
         threshold=threshold, in_above=float(np.mean(s_in > threshold)),
         out_above=float(np.mean(s_out > threshold)))
-  write_histogram(histogram, scores, f'{dataset} {split}', ood_dataset)
+  out_name = ood_dataset if ood_data_dir is None else (
+      f'{ood_dataset} {posixpath.basename(str(ood_data_dir).rstrip("/"))}')
+  write_histogram(histogram, scores, f'{dataset} {split}', out_name)
   return OodEvaluation(results, calibration.recommended, len(s_in),
                        len(s_out), calibrated_here, histogram)
 
