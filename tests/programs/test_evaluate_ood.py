@@ -119,3 +119,12 @@ def test_evaluate_names_an_image_size_the_model_cannot_take(model_dir,
       "error: ood_dataset 'npz' has images of shape (32, 32, 3), the model "
       'takes (28, 28, 1); pass --ood_image_size (folder, npz) or another '
       'dataset')
+
+
+def test_evaluate_names_a_missing_ood_file(model_dir, tmp_path):
+  missing = tmp_path / 'missing.npz'
+  result = run(f'--model_dir={model_dir}', f'--ood_data_dir={missing}',
+               check=False)
+  assert result.returncode == 1 and 'Traceback' not in result.stderr
+  assert result.stderr.strip().splitlines()[-1].startswith(
+      f'error: {missing} is not a file; expected a .npz')
