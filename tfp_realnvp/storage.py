@@ -82,10 +82,13 @@ def join(path, *parts):
 
 
 def check_filesystem(path, what='path'):
-  """`path` as a string; ValueError if TensorFlow has no filesystem for it.
+  """`path` as a string, if TensorFlow has a filesystem for it that answers.
 
-  A plugin may be missing for its scheme: tensorflow-io for s3://, hdfs://,
-  ...
+  ValueError if it has none (a plugin may be missing for its scheme:
+  tensorflow-io for s3://, hdfs://, ...); OSError naming `what`, the path
+  and the filesystem's reason if that cannot be reached or refuses the path
+  (no network, no credentials, ...), rather than TensorFlow's raw error (a
+  libcurl code, naming neither).
 
   #### Example
 
@@ -109,6 +112,10 @@ def check_filesystem(path, what='path'):
           f'{what} {path}: TensorFlow has no filesystem for the scheme '
           f'{name}:// (gs:// and ram:// are built in; others need a plugin '
           'such as tensorflow-io, imported before use)') from e
+    except tf.errors.OpError as e:
+      reason = ' '.join(e.message.split())  # One line.
+      raise OSError(f'{what} {path} cannot be reached or used: {reason}'
+                    ) from e
   return path
 
 

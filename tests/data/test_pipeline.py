@@ -99,3 +99,23 @@ def test_labels_pass_through():
 
   assert x.dtype == np.float32 and x.shape[1:] == (28, 28, 1)
   np.testing.assert_array_equal(labels, expected)
+
+
+@pytest.mark.parametrize('skip', [1, 5])
+def test_skip_resumes_with_the_same_batches_flips_and_noise(digits, skip):
+  # Color images, so that flips show; labels ride along.
+  images = np.repeat(digits[:, :, :, :1], 3, axis=-1)
+  images[:, :, :14] //= 2  # Left half darker: a flip is visible.
+  pairs = (images, np.arange(len(images)))
+  batches = lambda **kwargs: list(data.pipeline(
+      tf.data.Dataset.from_tensor_slices(pairs), batch_size=16,
+      training=True, flip=True, **kwargs).as_numpy_iterator())
+  whole = batches(seed=4)
+  rest = batches(seed=4, skip=skip)
+  assert len(rest) == len(whole) - skip == 16 - skip
+  for (x, labels), (x_rest, labels_rest) in zip(whole[skip:], rest):
+    np.testing.assert_array_equal(labels_rest, labels)
+    np.testing.assert_array_equal(x_rest, x)
+  # Not trivially so: another seed gives other batches.
+  other = batches(seed=5, skip=skip)
+  assert not np.array_equal(other[0][1], rest[0][1])

@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 import pytest
+import tensorflow as tf
 
 from tfp_realnvp import data
 from tfp_realnvp import training
@@ -243,3 +244,36 @@ def test_a_programming_error_keeps_its_traceback():
     return {}['missing']
   with pytest.raises(KeyError):
     run_helper(main)
+
+
+UNREACHABLE = 'gs://tfp-realnvp-unreachable-bucket/run'
+
+
+@pytest.mark.parametrize('program, flag', [
+    ('train', 'model_dir'), ('train', 'data_dir'), ('evaluate', 'model_dir'),
+    ('evaluate', 'data_dir'), ('sample', 'model_dir'), ('export', 'model_dir'),
+    ('export', 'export_dir'), ('latent_figures', 'model_dir')])
+def test_an_unreachable_bucket_is_a_one_line_error_naming_flag_and_path(
+    paths, program, flag):
+  try:
+    tf.io.gfile.exists(UNREACHABLE)
+    pytest.skip('gs:// answers here: this machine has network access')
+  except tf.errors.OpError:
+    pass  # As on a machine that cannot reach the bucket (libcurl's error).
+  new = paths['scratch'] / 'new'
+  good = {
+      'train': [f'--model_dir={new}', *TINY_FLAGS],
+      'evaluate': [f'--model_dir={paths["plain"]}'],
+      'sample': [f'--model_dir={paths["plain"]}', f'--out={new}/s.png'],
+      'export': [f'--model_dir={paths["plain"]}', f'--export_dir={new}'],
+      'latent_figures': [f'--model_dir={paths["plain"]}',
+                         f'--out_dir={new}'],
+  }[program]
+  before = tree(paths['scratch'], paths['cwd'], paths['models'])
+  status, stderr = run_program(program, [*good, f'--{flag}={UNREACHABLE}'])
+  lines = stderr.strip().splitlines()
+  assert status == 1, stderr
+  assert lines[-1].startswith(
+      f'error: {flag} {UNREACHABLE} cannot be reached or used: '), stderr
+  assert 'Traceback' not in stderr
+  assert tree(paths['scratch'], paths['cwd'], paths['models']) == before

@@ -37,7 +37,7 @@ def model_dir(tmp_path_factory):
   model_dir = tmp_path_factory.mktemp('run') / 'model'
   first = run('train', f'--model_dir={model_dir}', '--epochs=2', *TINY)
   assert 'epoch 2, step 4,' in first.stdout
-  assert (model_dir / 'checkpoints' / 'ckpt-2.index').exists()
+  assert (model_dir / 'checkpoints' / 'ckpt-4.index').exists()  # 4 batches
   second = run('train', f'--model_dir={model_dir}', '--epochs=3', *TINY)
   return model_dir, first, second
 
@@ -55,7 +55,7 @@ def test_second_run_resumes_epoch_and_step(model_dir):
   model_dir, _, second = model_dir
   assert 'Epoch 3/3' in second.stdout and 'Epoch 1/3' not in second.stdout
   assert 'epoch 3, step 6,' in second.stdout
-  assert (model_dir / 'checkpoints' / 'ckpt-3.index').exists()
+  assert (model_dir / 'checkpoints' / 'ckpt-6.index').exists()
 
 
 def test_tensorboard_has_bits_per_dim_learning_rate_and_samples(model_dir):

@@ -3,10 +3,13 @@
   python fault_helper.py WHEN bin/train flags...
 
 WHEN is a kill (SIGKILL, as kill -9: no cleanup, no flush) at
-- `batch:E:B`: after batch B of epoch E, both from 1;
+- `batch:E:B`: after batch B of epoch E, both from 1 (after the checkpoint
+  that batch may write);
 - `save:N`: in the save of ckpt-N, its files written, the checkpoint index
   not yet naming it;
 - `end`: after the last checkpoint, before the final evaluation and samples;
+or a signal:
+- `term:E:B`: SIGTERM to itself after batch B of epoch E;
 or a fault:
 - `nonfinite:S`: from training step S on (from 0), every loss is NaN;
 - `unwritable:N`: the disk fails (permission denied) while ckpt-N is
@@ -17,6 +20,7 @@ import os
 import runpy
 import signal
 import sys
+import time
 
 import tensorflow as tf
 from tensorflow.python.checkpoint import checkpoint_management
@@ -33,15 +37,15 @@ def main():
   when, *flags = sys.argv[1:]
   kind, *at = when.split(':')
   at = [int(a) for a in at]
-  if kind == 'batch':
-    def on_epoch_begin(self, epoch, logs=None):
-      self.current_epoch = epoch + 1
+  if kind in ('batch', 'term'):
     original = callbacks.Checkpointing.on_train_batch_end
     def on_train_batch_end(self, batch, logs=None):
       original(self, batch, logs)
-      if [self.current_epoch, batch + 1] == at:
-        die()
-    callbacks.Checkpointing.on_epoch_begin = on_epoch_begin
+      if [self._current_epoch + 1, batch + 1] == at:  # pylint: disable=protected-access
+        if kind == 'batch':
+          die()
+        print(f'SIGTERM at {time.time()}', file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
     callbacks.Checkpointing.on_train_batch_end = on_train_batch_end
   elif kind == 'save':
     update = checkpoint_management.update_checkpoint_state_internal

@@ -75,14 +75,14 @@ def test_max_nonfinite_stops_keeping_the_last_good_checkpoint(tmp_path):
   result = faulty_train('nonfinite:2', model_dir, '--epochs=3',
                         '--max_nonfinite=2', '--deterministic')
   assert result.returncode == 1, result.stderr[-3000:]
-  last = model_dir / 'checkpoints' / 'ckpt-1'
+  last = model_dir / 'checkpoints' / 'ckpt-2'  # after 2 batches: epoch 1
   assert result.stderr.strip().splitlines()[-1] == (
       'error: stopped training: 2 steps had a non-finite loss or gradient and '
       'were skipped (max_nonfinite=2); the last good checkpoint is '
       f'{last}')
   assert tf.train.latest_checkpoint(str(last.parent)) == str(last)
   assert checkpoint_files(model_dir) == [
-      'checkpoint', 'ckpt-1.data-00000-of-00001', 'ckpt-1.index']
+      'checkpoint', 'ckpt-2.data-00000-of-00001', 'ckpt-2.index']
   reader = tf.train.load_checkpoint(str(last))
   assert reader.get_tensor('epoch/.ATTRIBUTES/VARIABLE_VALUE') == 1
   assert reader.get_tensor('step/.ATTRIBUTES/VARIABLE_VALUE') == 2
@@ -93,13 +93,14 @@ def test_max_nonfinite_stops_keeping_the_last_good_checkpoint(tmp_path):
 def test_an_unwritable_disk_fails_clearly_keeping_the_last_checkpoint(
     tmp_path):
   model_dir = tmp_path / 'model'
-  result = faulty_train('unwritable:2', model_dir, '--epochs=3',
+  # Epoch 2's checkpoint, after 4 batches.
+  result = faulty_train('unwritable:4', model_dir, '--epochs=3',
                         '--deterministic')
   assert result.returncode == 1, result.stderr[-3000:]
-  last = model_dir / 'checkpoints' / 'ckpt-1'
+  last = model_dir / 'checkpoints' / 'ckpt-2'
   error = result.stderr.strip().splitlines()[-1]
   assert error.startswith(
-      f'error: could not write checkpoint 2 to {last.parent} ('), error
+      f'error: could not write checkpoint 4 to {last.parent} ('), error
   assert 'Permission denied' in error
   assert error.endswith(f'the last complete checkpoint is {last}'), error
   assert tf.train.latest_checkpoint(str(last.parent)) == str(last)

@@ -1,5 +1,8 @@
-"""Checkpointing: saves each clean epoch, stops on non-finite steps;
-CosineLearningRate: the learning rate of each step."""
+"""Checkpointing: saves each clean epoch, every N steps and by time, stops on
+non-finite steps and on signals; StepValidation; CosineLearningRate: the
+learning rate of each step."""
+
+import signal
 
 import numpy as np
 import pytest
@@ -11,14 +14,27 @@ from tests.training.test_model import pixels
 from tests.training.test_model import tiny_model
 
 
-def fit(model, batches, tmp_path, max_nonfinite, epochs=1):
+def fit(model, batches, tmp_path, max_nonfinite, epochs=1, more=(),
+        **kwargs):
   epoch = tf.Variable(0, dtype=tf.int64)
+  batch = tf.Variable(0, dtype=tf.int64)
   manager = tf.train.CheckpointManager(
-      tf.train.Checkpoint(model=model, epoch=epoch), tmp_path, max_to_keep=3)
-  checkpointing = callbacks.Checkpointing(manager, epoch, max_nonfinite)
+      tf.train.Checkpoint(model=model, epoch=epoch, batch=batch), tmp_path,
+      max_to_keep=10)
+  checkpointing = callbacks.Checkpointing(manager, epoch, batch,
+                                          max_nonfinite, **kwargs)
   model.fit(tf.data.Dataset.from_tensor_slices(batches), epochs=epochs,
-            callbacks=[checkpointing], verbose=0)
+            callbacks=[*more, checkpointing], verbose=0)
   return checkpointing, manager, epoch
+
+
+def saved(manager):
+  """(number, epoch, batch) of each checkpoint kept."""
+  return [(int(path.split('-')[-1]),
+           *(int(tf.train.load_checkpoint(path).get_tensor(
+               f'{name}/.ATTRIBUTES/VARIABLE_VALUE'))
+             for name in ('epoch', 'batch')))
+          for path in manager.checkpoints]
 
 
 @pytest.mark.slow
@@ -28,7 +44,64 @@ def test_saves_a_checkpoint_per_epoch_with_the_epoch_count(tmp_path):
       model, tf.stack([pixels(i) for i in range(2)]), tmp_path, 10, epochs=2)
   assert checkpointing.stop_message is None
   assert int(epoch) == 2
-  assert manager.latest_checkpoint.endswith('ckpt-2')
+  # Numbered by the batches done: 2 an epoch.
+  assert saved(manager) == [(2, 1, 0), (4, 2, 0)]
+
+
+@pytest.mark.slow
+def test_saves_every_n_steps_inside_epochs_and_by_time(tmp_path):
+  batches = tf.stack([pixels(i) for i in range(3)])
+  _, manager, _ = fit(tiny_model(), batches, tmp_path / 'steps', 10,
+                      epochs=2, every_steps=2)
+  # Batches 2 and 4 (the first of epoch 2), and each epoch's end.
+  assert saved(manager) == [(2, 0, 2), (3, 1, 0), (4, 1, 1), (6, 2, 0)]
+  # A time of 0: after every batch.
+  _, manager, _ = fit(tiny_model(), batches, tmp_path / 'time', 10,
+                      epochs=1, every_seconds=0.)
+  assert saved(manager) == [(1, 0, 1), (2, 0, 2), (3, 1, 0)]
+
+
+@pytest.mark.slow
+def test_a_signal_saves_the_step_reached_and_stops(tmp_path):
+  model = tiny_model()
+  batches = tf.stack([pixels(i) for i in range(4)])
+  with callbacks.StopSignals() as signals:
+    assert signal.getsignal(signal.SIGTERM) == signals._catch
+    # During batch 2: it runs to its end, which saves and stops.
+    send = tf_keras.callbacks.LambdaCallback(
+        on_train_batch_begin=lambda batch, logs: batch == 1 and (
+            signal.raise_signal(signal.SIGINT)))
+    with pytest.raises(callbacks.TrainingInterrupted, match=(
+        r'^stopped by SIGINT after step 2 \(epoch 1, batch 2\): saved '
+        rf'{tmp_path}/ckpt-2; rerun the same command to resume from there$')):
+      fit(model, batches, tmp_path, 10, more=[send], stop_signals=signals)
+    # A second signal acts as usual.
+    assert signal.getsignal(signal.SIGINT) == signal.default_int_handler
+  assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+  assert int(model.optimizer.iterations) == 2
+
+
+@pytest.mark.slow
+def test_a_signal_during_the_epochs_validation_saves_the_epoch(tmp_path):
+  model = tiny_model()
+  batches = tf.stack([pixels(i) for i in range(2)])
+  epoch = tf.Variable(0, dtype=tf.int64)
+  batch = tf.Variable(0, dtype=tf.int64)
+  manager = tf.train.CheckpointManager(
+      tf.train.Checkpoint(model=model, epoch=epoch, batch=batch), tmp_path,
+      max_to_keep=3)
+  send = tf_keras.callbacks.LambdaCallback(
+      on_test_batch_begin=lambda batch, logs: signal.raise_signal(
+          signal.SIGTERM))
+  with callbacks.StopSignals() as signals:
+    with pytest.raises(callbacks.TrainingInterrupted, match=(
+        r'^stopped by SIGTERM after step 2 \(epoch 1, batch 2\): saved '
+        rf'{tmp_path}/ckpt-2; ')):
+      model.fit(tf.data.Dataset.from_tensor_slices(batches), epochs=3,
+                validation_data=tf.data.Dataset.from_tensor_slices(batches),
+                verbose=0, callbacks=[send, callbacks.Checkpointing(
+                    manager, epoch, batch, stop_signals=signals)])
+  assert saved(manager) == [(2, 1, 0)]  # The epoch, done.
 
 
 def test_stops_after_max_nonfinite_steps_without_saving(tmp_path):

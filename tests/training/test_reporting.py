@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from tfp_realnvp import data
 from tfp_realnvp import training
+from tfp_realnvp.training import experiment
 from tfp_realnvp.training import presets
 from tests import event_files
 from tests import tiny
@@ -27,7 +28,7 @@ def run(tmp_path_factory):
   logs, configs = [], []
   for epochs in (2, 3, 3):
     training.train('mnist', model_dir, epochs=epochs, log_every_steps=2,
-                   **TINY)
+                   validate_every_steps=3, **TINY)
     logs.append(event_files.read(model_dir / 'logs'))
     configs.append(json.loads((model_dir / presets.CONFIG_FILE).read_text()))
   return model_dir, logs, configs
@@ -41,6 +42,27 @@ def logged_configs(logs):
     configs.append((step, json.loads(
         re.fullmatch(r'```\n(.*)```', text, re.DOTALL)[1])))
   return configs
+
+
+@pytest.mark.slow
+def test_validation_subset_bits_per_dim_every_n_steps(run):
+  model_dir, logs, _ = run
+  values = logs[-1]['validation', 'step_bits_per_dim']
+  assert [step for step, _ in values] == [3, 6]  # 2 steps an epoch
+  # The last, of the final model: the first validation images, with the
+  # noise of the validation pipeline's first pass.
+  model, config = training.load_model(model_dir)
+  batches = data.pipeline(
+      data.load('mnist', 'validation'), config.training.batch_size,
+      training=False, seed=config.seed).take(
+          experiment.VALIDATION_SUBSET // config.training.batch_size)
+  expected = np.concatenate([model(x).numpy() for x in batches])
+  # The embedded MNIST's validation split is smaller: all of it.
+  assert len(expected) == 500 < experiment.VALIDATION_SUBSET
+  # To float32 rounding: logged from the traced model, computed here by
+  # eager kernels.
+  assert float(tf.make_ndarray(values[-1][1].tensor)) == pytest.approx(
+      expected.astype(np.float64).mean(), rel=1e-4)
 
 
 @pytest.mark.slow

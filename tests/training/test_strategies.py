@@ -3,6 +3,7 @@
 import json
 import os
 from pathlib import Path
+import re
 import signal
 import socket
 import subprocess
@@ -99,7 +100,7 @@ def free_ports(n):
   return ports
 
 
-def start_workers(tmp_path, model_dir, epochs):
+def start_workers(tmp_path, model_dir, epochs, *flags):
   workers = [f'127.0.0.1:{port}' for port in free_ports(2)]
   processes = []
   for index in range(2):
@@ -109,7 +110,7 @@ def start_workers(tmp_path, model_dir, epochs):
         [sys.executable, '-m', 'tfp_realnvp.programs.train', '--strategy=multi_worker',
          '--dataset=npz', f'--data_dir={tmp_path / "tiny.npz"}',
          f'--model_dir={model_dir}', f'--epochs={epochs}',
-         '--collective_timeout=30', *TINY],
+         '--collective_timeout=30', *TINY, *flags],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**ENV, 'TF_CONFIG': json.dumps(tf_config)}))
   return processes
@@ -121,7 +122,7 @@ def test_multi_worker_chief_writes_fails_on_a_dead_worker_and_resumes(
   images = np.random.default_rng(0).integers(0, 256, [160, 8, 8, 1], np.uint8)
   np.savez(tmp_path / 'tiny.npz', images=images)
   model_dir = tmp_path / 'model'
-  first = model_dir / 'checkpoints' / 'ckpt-1.index'
+  first = model_dir / 'checkpoints' / 'ckpt-2.index'  # epoch 1: 2 batches
 
   chief, worker = start_workers(tmp_path, model_dir, epochs=3)
   deadline = time.monotonic() + 240
@@ -153,3 +154,47 @@ def test_multi_worker_chief_writes_fails_on_a_dead_worker_and_resumes(
   assert sorted(p.name for p in model_dir.iterdir()) == [
       'checkpoints', 'config.json', 'logs', 'ood_calibration.json',
       'samples.png']
+
+
+@pytest.mark.slow
+def test_multi_worker_sigterm_to_one_worker_stops_all_at_one_step(tmp_path):
+  images = np.random.default_rng(0).integers(0, 256, [160, 8, 8, 1], np.uint8)
+  np.savez(tmp_path / 'tiny.npz', images=images)
+  model_dir = tmp_path / 'model'
+  checkpoints = model_dir / 'checkpoints'
+  chief, worker = start_workers(tmp_path, model_dir, 50,
+                                '--checkpoint_every_steps=1')
+  deadline = time.monotonic() + 240
+  while not list(checkpoints.glob('ckpt-*.index')):
+    assert chief.poll() is None and worker.poll() is None, (
+        f'chief: {chief.stderr.read()[-3000:]}\n'
+        f'worker: {worker.stderr.read()[-3000:]}')
+    assert time.monotonic() < deadline, 'no checkpoint after 240 s'
+    time.sleep(0.2)
+  worker.send_signal(signal.SIGTERM)
+  sent = time.time()
+  outputs = [p.communicate(timeout=120) for p in (chief, worker)]
+  assert chief.returncode == worker.returncode == 1, outputs
+  # Each one's error line. (TensorFlow's C++ may log after it, such as the
+  # coordination service's client missing a chief that already exited.)
+  lines = [[line for line in stderr.splitlines() if line.startswith('error')]
+           for _, stderr in outputs]
+  assert [len(errors) for errors in lines] == [1, 1], [
+      stderr[-2000:] for _, stderr in outputs]
+  lines = [errors[0] for errors in lines]
+  found = [re.fullmatch(
+      r'error: stopped by (.*) after step (\d+) \(epoch \d+, batch \d+\): '
+      r'saved (\S+); rerun the same command to resume from there', line)
+           for line in lines]
+  assert all(found), lines
+  assert [m[1] for m in found] == ['a signal on another worker', 'SIGTERM']
+  step = found[0][2]
+  assert found[1][2] == step  # The same step on both workers
+  saved = str(checkpoints / f'ckpt-{step}')
+  assert found[0][3] == saved == tf.train.latest_checkpoint(str(checkpoints))
+  # Written within 30 s. (The processes' exit can take longer: TensorFlow's
+  # teardown of the cluster, 40 s once under load.)
+  assert os.path.getmtime(f'{saved}.index') - sent < 30
+  reader = tf.train.load_checkpoint(saved)
+  assert reader.get_tensor('step/.ATTRIBUTES/VARIABLE_VALUE') == int(step)
+  assert not list(model_dir.glob('workertemp_*'))

@@ -11,7 +11,7 @@ _BELOW_256 = np.nextafter(np.float32(256), np.float32(0))
 
 
 def pipeline(images, batch_size, training, seed=None, flip=False,
-             dequantize=True, drop_remainder=None):
+             dequantize=True, drop_remainder=None, skip=0):
   """Shuffled (if `training`), batched, float32 images; prefetched.
 
   Args:
@@ -24,13 +24,20 @@ def pipeline(images, batch_size, training, seed=None, flip=False,
     dequantize: add uniform noise u ~ U[0, 1) to each pixel, giving values in
       [0, 256); if False, use the bin centres x + 0.5.
     drop_remainder: drop the last partial batch; default: `training`.
+    skip: start after this many batches: the same batches, flips and noise
+      as those of an iteration from the start, batch `skip` + 1 on (a run
+      resumed inside an epoch). The skipped images still pass through the
+      shuffle (and whatever made `images`), but are neither batched, flipped
+      nor noised.
 
   Returns:
     A dataset of float32 [batch, H, W, C] (with int64 [batch] labels).
   """
   if training:
     images = images.shuffle(SHUFFLE_BUFFER, seed=seed)
-  batches = images.batch(batch_size, drop_remainder=(
+  # Skipped before batching, and with the batches' seeds: skipping the
+  # finished batches would batch, flip and noise each first.
+  batches = images.skip(skip * batch_size).batch(batch_size, drop_remainder=(
       training if drop_remainder is None else drop_remainder))
   flip = flip and training
 
@@ -50,6 +57,7 @@ def pipeline(images, batch_size, training, seed=None, flip=False,
       x += 0.5
     return (x, *labels) if labels else x
 
-  return tf.data.Dataset.zip(transforms.random_seeds(seed), batches).map(
+  return tf.data.Dataset.zip(transforms.random_seeds(seed).skip(skip),
+                             batches).map(
       transform, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
           tf.data.AUTOTUNE)

@@ -3,6 +3,11 @@
   bin/train                                 # embedded MNIST subset, ~3 min
   bin/train --dataset=cifar10 --data_dir=~/tensorflow_datasets
   tensorboard --logdir runs/mnist/logs
+
+Checkpoints are written at the end of each epoch, every
+--checkpoint_every_minutes and every --checkpoint_every_steps; SIGTERM or
+Ctrl-C saves the step reached and exits with status 1 (docs/training.md,
+Long runs).
 """
 
 from absl import flags
@@ -11,6 +16,7 @@ from absl import logging
 from tfp_realnvp import data
 from tfp_realnvp import training
 from tfp_realnvp.programs import _cli
+from tfp_realnvp.training import experiment
 from tfp_realnvp.training import strategies
 
 flags.DEFINE_enum('dataset', 'mnist', data.DATASET_NAMES, 'Dataset to model.')
@@ -57,6 +63,19 @@ flags.DEFINE_integer('log_every_steps', None, 'Also log the mean training '
                      'bits/dim of every this many steps (TensorBoard '
                      'step_bits_per_dim); default: per epoch only.',
                      lower_bound=1)
+flags.DEFINE_integer('validate_every_steps', None, 'Also log the bits/dim '
+                     f'of the first {experiment.VALIDATION_SUBSET} validation '
+                     'images (fixed noise) every this many steps '
+                     '(TensorBoard validation step_bits_per_dim).',
+                     lower_bound=1)
+flags.DEFINE_integer('checkpoint_every_steps', None, 'Also save a checkpoint '
+                     'every this many batches, inside epochs too.',
+                     lower_bound=1)
+flags.DEFINE_float('checkpoint_every_minutes', 10., 'Also save a checkpoint '
+                   'after the first batch ending this many minutes after the '
+                   'last save.', lower_bound=1e-3)
+flags.DEFINE_integer('keep_checkpoints', 3, 'Keep the latest this many '
+                     'checkpoints.', lower_bound=1)
 flags.DEFINE_integer('seed', None, 'Seed of shuffling, noise and samples; '
                      'default: the saved one, or 0.', lower_bound=0)
 flags.DEFINE_bool('jit_compile', False, 'Compile the training step with XLA.')
@@ -104,6 +123,10 @@ def main(argv):
       deterministic=FLAGS.deterministic, strict_data=FLAGS.strict_data,
       strategy=strategies.make(FLAGS.strategy, FLAGS.collective_timeout),
       image_size=FLAGS.image_size, log_every_steps=FLAGS.log_every_steps,
+      checkpoint_every_steps=FLAGS.checkpoint_every_steps,
+      checkpoint_every_minutes=FLAGS.checkpoint_every_minutes,
+      keep_checkpoints=FLAGS.keep_checkpoints,
+      validate_every_steps=FLAGS.validate_every_steps,
       **{name: FLAGS[name].value for name in training.HYPERPARAMETERS
          if name in FLAGS})
   print(f'validation bits/dim: {result.bits_per_dim:.4f} (epoch '
@@ -116,7 +139,8 @@ def main(argv):
 
 def run():
   """The console script `tfp-realnvp-train`."""
-  _cli.run(main, errors=(training.TrainingStopped, training.LockHeld))
+  _cli.run(main, errors=(training.TrainingStopped, training.LockHeld,
+                         training.TrainingInterrupted))
 
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@ from tfp_realnvp.training.experiment import load_model
 from tfp_realnvp.training.experiment import LockHeld
 from tfp_realnvp.training.experiment import sample
 from tfp_realnvp.training.experiment import train
+from tfp_realnvp.training.experiment import TrainingInterrupted
 from tfp_realnvp.training.experiment import TrainingStopped
 from tfp_realnvp.training.experiment import TrainResult
 from tfp_realnvp.training.images import encode_png

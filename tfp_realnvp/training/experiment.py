@@ -2,7 +2,8 @@
 
 ```none
 model_dir/config.json      dataset, architecture and training hyperparameters
-model_dir/checkpoints/     model, optimizer, epoch and step, a few epochs
+model_dir/checkpoints/     model, optimizer, epoch, batch and step: the
+                           latest few (ckpt-N: after N batches)
 model_dir/logs/            TensorBoard: bits/dim, learning rate, samples,
                            the config (hparams and config.json as text)
 model_dir/samples.png      samples of the trained model
@@ -16,6 +17,7 @@ import contextlib
 import dataclasses
 import functools
 import math
+import sys
 
 import numpy as np
 from tensorboard.plugins.hparams import api as hparams_api
@@ -34,8 +36,9 @@ from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
 
-__all__ = ['LockHeld', 'TrainingStopped', 'TrainResult', 'Evaluation', 'build_model',
-           'load_model', 'train', 'evaluate', 'sample']
+__all__ = ['LockHeld', 'TrainingStopped', 'TrainingInterrupted', 'TrainResult',
+           'Evaluation', 'build_model', 'load_model', 'train', 'evaluate',
+           'sample']
 
 CHECKPOINT_DIR = 'checkpoints'
 LOG_DIR = 'logs'
@@ -46,9 +49,12 @@ SAMPLE_TEMPERATURE = 0.7
 # the s,t networks on the batch statistics of the grid's latents
 # (latent.sample), a conditional model's grid every class in turn.
 SAMPLE_BATCH_STATISTICS = True
+# --validate_every_steps scores the first this many validation images.
+VALIDATION_SUBSET = 1024
 
 
 LockHeld = lock.LockHeld
+TrainingInterrupted = callbacks.TrainingInterrupted
 
 
 class TrainingStopped(RuntimeError):
@@ -82,17 +88,55 @@ def build_model(config):
 
 
 def load_model(model_dir):
-  """(model, config) of `model_dir`, with the latest checkpoint's weights."""
+  """(model, config) of `model_dir`, with its newest intact checkpoint."""
+  model_dir = storage.check_filesystem(model_dir, 'model_dir')
   config = presets.Config.load(model_dir)
   model = build_model(config)
-  model_dir = storage.check_filesystem(model_dir, 'model_dir')
   checkpoints = storage.join(model_dir, CHECKPOINT_DIR)
-  latest = tf.train.latest_checkpoint(checkpoints)
-  if latest is None:
-    raise FileNotFoundError(f'no checkpoint in {checkpoints}')
   # The optimizer and counters in the checkpoint are not needed here.
-  tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+  if _restore_newest_intact(tf.train.Checkpoint(model=model), checkpoints,
+                            partial=True) is None:
+    raise FileNotFoundError(f'no checkpoint in {checkpoints}')
   return model, config
+
+
+def _restore_newest_intact(checkpoint, directory, partial=False):
+  """Restores the newest checkpoint listed in `directory` that restores.
+
+  Newest first, each listed checkpoint whose files are missing or damaged
+  (truncated, unreadable) is skipped with one line on stderr naming it and
+  why. Nothing is deleted.
+
+  Returns:
+    The restored checkpoint's path; None if `directory` lists none.
+
+  Raises:
+    ValueError: naming `directory`, if none of those listed restores.
+  """
+  state = tf.train.get_checkpoint_state(directory)
+  if state is None:
+    return None
+  paths = list(state.all_model_checkpoint_paths)
+  if state.model_checkpoint_path not in paths:
+    paths.append(state.model_checkpoint_path)
+  for path in reversed(paths):
+    if not tf.io.gfile.exists(f'{path}.index'):
+      reason = f'{path}.index does not exist'
+    else:
+      try:
+        status = checkpoint.restore(path)
+        if partial:
+          status.expect_partial()
+        return path
+      except (tf.errors.OpError, ValueError, IndexError) as e:
+        lines = str(getattr(e, 'message', e)).strip().splitlines()
+        reason = f'{type(e).__name__}: {lines[0][:300] if lines else ""}'
+    print(f'skipped damaged checkpoint {path}: {reason}', file=sys.stderr,
+          flush=True)
+  raise ValueError(
+      f'no intact checkpoint in {directory}: each of the {len(paths)} its '
+      '"checkpoint" file lists is missing or damaged (see the lines above); '
+      'nothing was deleted')
 
 
 def _run_config(model_dir, dataset, data_dir, seed, conditional, image_size,
@@ -155,14 +199,18 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
           seed=None, steps_per_epoch=None, jit_compile=False, max_nonfinite=10,
           verbose='auto', conditional=False, deterministic=False,
           strict_data=False, strategy=None, image_size=None,
-          log_every_steps=None, **hyperparameters):
+          log_every_steps=None, checkpoint_every_steps=None,
+          checkpoint_every_minutes=10., keep_checkpoints=3,
+          validate_every_steps=None, **hyperparameters):
   """Trains (or resumes training) a Real NVP on `dataset`.
 
-  Rerunning with the same `model_dir` resumes from its latest checkpoint and
-  saved config; `hyperparameters` then change training, such as `epochs`, but
-  not the architecture. The position in the data is the epoch counter: a
-  resumed run starts the epoch after the last saved one, its shuffle seeded by
-  (seed, epoch); a partly done epoch is redone.
+  Rerunning with the same `model_dir` resumes from its latest intact
+  checkpoint and saved config; `hyperparameters` then change training, such
+  as `epochs`, but not the architecture. A checkpoint holds the position in
+  the data, (epoch, batch): each epoch's batches, shuffle, flips and noise
+  are a function of (seed, epoch), and a run resumed inside an epoch skips
+  the batches done (`data.pipeline(skip=)`). SIGTERM or SIGINT saves the
+  step reached and raises `TrainingInterrupted`.
 
   Args:
     dataset: one of `data.DATASET_NAMES`.
@@ -175,7 +223,7 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
     steps_per_epoch: at most this many batches per epoch.
     jit_compile: compile the training step with XLA.
     max_nonfinite: stop (raising TrainingStopped) once this many steps had a
-      non-finite loss or gradient; the epoch is not checkpointed.
+      non-finite loss or gradient; no checkpoint is written from then on.
     verbose: Keras `fit` verbosity (the progress bar).
     conditional: a class-conditional model of the labels (MNIST only).
     deterministic: seed everything and use deterministic kernels, so that a
@@ -191,6 +239,14 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
     log_every_steps: also log the mean training bits/dim of every this many
       steps (`step_bits_per_dim`, numbered by the step count); None: per
       epoch only.
+    checkpoint_every_steps: also save after every this many batches (inside
+      epochs too); None: at the end of epochs, and by time.
+    checkpoint_every_minutes: also save after the first batch that ends this
+      many minutes after the last save (or the start); None: never by time.
+    keep_checkpoints: keep the latest this many checkpoints.
+    validate_every_steps: also log the mean bits/dim of the first
+      `VALIDATION_SUBSET` validation images (the same noise each time) every
+      this many steps (`step_bits_per_dim` of the validation logs).
     **hyperparameters: named as in `presets.HYPERPARAMETERS` (`Architecture`
       and `Training` fields, `precision`); None keeps the preset's (or the
       saved) value.
@@ -200,9 +256,19 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
   """
   for name, value in (('steps_per_epoch', steps_per_epoch),
                       ('max_nonfinite', max_nonfinite),
-                      ('log_every_steps', log_every_steps)):
+                      ('log_every_steps', log_every_steps),
+                      ('checkpoint_every_steps', checkpoint_every_steps),
+                      ('keep_checkpoints', keep_checkpoints),
+                      ('validate_every_steps', validate_every_steps)):
     if value is not None:
       config_lib.check_count(name, value)
+  if checkpoint_every_minutes is not None and not (
+      isinstance(checkpoint_every_minutes, (int, float)) and
+      0 < checkpoint_every_minutes < math.inf):
+    raise ValueError('checkpoint_every_minutes must be a finite number > 0; '
+                     f'got {checkpoint_every_minutes!r}.')
+  if data_dir is not None:
+    storage.check_filesystem(data_dir, 'data_dir')
   default_dir = f'{dataset}_conditional' if conditional else dataset
   model_dir = storage.check_writable(
       model_dir or storage.join('runs', default_dir), 'model_dir',
@@ -223,14 +289,17 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
     try:
       return _train(dataset, model_dir, out_dir, config, download,
                     steps_per_epoch, jit_compile, max_nonfinite, verbose,
-                    deterministic, strict_data, strategy, log_every_steps)
+                    deterministic, strict_data, strategy, log_every_steps,
+                    checkpoint_every_steps, checkpoint_every_minutes,
+                    keep_checkpoints, validate_every_steps)
     finally:
       strategies.remove_write_dir(model_dir, out_dir)
 
 
 def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
            jit_compile, max_nonfinite, verbose, deterministic, strict_data,
-           strategy, log_every_steps):
+           strategy, log_every_steps, checkpoint_every_steps,
+           checkpoint_every_minutes, keep_checkpoints, validate_every_steps):
   """`train`, with `model_dir`'s lease held and its config saved."""
   if deterministic:
     tf_keras.utils.set_random_seed(config.seed)
@@ -239,23 +308,21 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
   with strategy.scope():
     model = build_model(config)
     model.compile(config.training.optimizer(), jit_compile=jit_compile)
+  # The position in the data: epochs finished, batches of the next one.
   epoch = tf.Variable(0, trainable=False, dtype=tf.int64, name='epoch')
+  batch = tf.Variable(0, trainable=False, dtype=tf.int64, name='batch')
   checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer,
-                                   epoch=epoch, step=model.optimizer.iterations)
+                                   epoch=epoch, batch=batch,
+                                   step=model.optimizer.iterations)
   manager = tf.train.CheckpointManager(checkpoint,
                                        storage.join(out_dir, CHECKPOINT_DIR),
-                                       max_to_keep=3)
+                                       max_to_keep=keep_checkpoints)
   # Every worker resumes from the chief's checkpoint (None: a fresh start).
-  latest = tf.train.latest_checkpoint(storage.join(model_dir, CHECKPOINT_DIR))
-  try:
-    checkpoint.restore(latest)
-  except (tf.errors.OpError, IndexError, ValueError) as e:
-    # Not from a kill: a checkpoint is listed only once it is whole.
-    raise ValueError(f'checkpoint {latest} is damaged ({e}); delete it to '
-                     'resume from the one before') from e
-  initial_epoch = int(epoch)
+  # A kill cannot damage one (it is listed once whole), a disk can.
+  _restore_newest_intact(checkpoint,
+                         storage.join(model_dir, CHECKPOINT_DIR))
 
-  def epoch_batches(e, strict=False):
+  def epoch_batches(e, strict=False, skip=0):
     # Each epoch's batches are a function of (seed, epoch) alone, so a resumed
     # run sees the same data as an uninterrupted one.
     epoch_seed = _epoch_seed(config.seed, e)
@@ -264,11 +331,17 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
                   image_size=config.image_size, seed=epoch_seed,
                   with_labels=config.conditional, strict=strict),
         config.training.batch_size, training=True, seed=epoch_seed,
-        flip=data.flips(dataset))
-    return batches.take(steps_per_epoch) if steps_per_epoch else batches
+        flip=data.flips(dataset), skip=skip)
+    return batches.take(steps_per_epoch - skip) if steps_per_epoch else (
+        batches)
 
-  # Checking files once (strict) is enough.
-  first = epoch_batches(initial_epoch, strict_data)
+  # Checking files once (strict) is enough: here, before training.
+  steps = _num_batches(epoch_batches(int(epoch), strict_data))
+  if batch >= steps:  # A run resumed with fewer --steps_per_epoch.
+    epoch.assign_add(1)
+    batch.assign(0)
+  initial_epoch = int(epoch)
+  first = epoch_batches(initial_epoch, skip=int(batch))
   train_batches = functools.reduce(
       tf.data.Dataset.concatenate,
       map(epoch_batches, range(initial_epoch + 1, config.training.epochs)),
@@ -291,25 +364,40 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
 
   log_dir = storage.join(out_dir, LOG_DIR)
   _log_config(log_dir, config, initial_epoch)
-  checkpointing = callbacks.Checkpointing(manager, epoch, max_nonfinite)
-  step_summary = ([callbacks.StepSummary(storage.join(log_dir, 'train'),
-                                         log_every_steps)]
-                  if log_every_steps else [])
-  model.fit(
-      train_batches, validation_data=validation_batches,
-      epochs=config.training.epochs,
-      initial_epoch=initial_epoch, steps_per_epoch=_num_batches(first),
-      verbose=verbose,
-      callbacks=[
-          checkpointing,
-          tf_keras.callbacks.TensorBoard(log_dir, write_graph=False),
-          # Beside the TensorBoard callback's training scalars.
-          callbacks.EpochSummary(storage.join(log_dir, 'train'), NUM_SAMPLES,
-                                 SAMPLE_TEMPERATURE, config.seed,
-                                 SAMPLE_BATCH_STATISTICS),
-          *step_summary,
-          *config.training.callbacks(),
-      ])
+  step_summaries = []
+  if log_every_steps:
+    step_summaries.append(callbacks.StepSummary(
+        storage.join(log_dir, 'train'), log_every_steps))
+  if validate_every_steps:
+    subset = list(validation_batches.take(
+        math.ceil(VALIDATION_SUBSET / config.training.batch_size)))
+    step_summaries.append(callbacks.StepValidation(
+        storage.join(log_dir, 'validation'), subset, validate_every_steps))
+  with callbacks.StopSignals() as stop_signals:
+    checkpointing = callbacks.Checkpointing(
+        manager, epoch, batch, max_nonfinite, checkpoint_every_steps,
+        checkpoint_every_minutes and 60. * checkpoint_every_minutes,
+        stop_signals)
+    model.fit(
+        train_batches, validation_data=validation_batches,
+        epochs=config.training.epochs,
+        initial_epoch=initial_epoch, steps_per_epoch=steps,
+        verbose=verbose,
+        callbacks=[
+            checkpointing,
+            tf_keras.callbacks.TensorBoard(log_dir, write_graph=False),
+            # Beside the TensorBoard callback's training scalars.
+            callbacks.EpochSummary(storage.join(log_dir, 'train'),
+                                   NUM_SAMPLES, SAMPLE_TEMPERATURE,
+                                   config.seed, SAMPLE_BATCH_STATISTICS),
+            *step_summaries,
+            *config.training.callbacks(),
+        ])
+  if stop_signals.received:  # After the last step: all of it is saved.
+    raise TrainingInterrupted(
+        f'stopped by {stop_signals.received} after training: saved '
+        f'{manager.latest_checkpoint}; rerun the same command to evaluate '
+        'and write the samples')
   if checkpointing.stop_message:
     raise TrainingStopped(checkpointing.stop_message)
 
@@ -338,6 +426,8 @@ def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
   `Progbar` (1, the default: a progress bar over the batches with the
   running bits/dim; 2: one line at the end; 0: silent).
   """
+  if data_dir is not None:
+    storage.check_filesystem(data_dir, 'data_dir')
   model, config = load_model(model_dir)
   if dataset is None:
     dataset = config.dataset
