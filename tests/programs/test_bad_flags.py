@@ -110,7 +110,10 @@ def cases(program, p):
     return [f'--model_dir={new}', *TINY_FLAGS], st.one_of(
         *(bad(f, not_positive()) for f in (
             'batch_size', 'epochs', 'num_filters', 'num_scales',
-            'steps_per_epoch', 'max_nonfinite', 'collective_timeout')),
+            'steps_per_epoch', 'max_nonfinite', 'collective_timeout',
+            'checkpoint_every_steps', 'keep_checkpoints',
+            'validate_every_steps')),
+        bad('checkpoint_every_minutes', not_positive(st.floats)),
         *(bad(f, st.integers(max_value=-1).map(repr))
           for f in ('num_res_blocks', 'seed')),
         *(bad(f, not_positive(st.floats))
