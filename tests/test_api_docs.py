@@ -20,7 +20,6 @@ WITHOUT_SUMMARY = {
     'tfp_realnvp.training.TrainResult',
 }
 WITHOUT_EXAMPLE = {
-    'tfp_realnvp.data.pipeline',
     'tfp_realnvp.training.Checkpointing',
     'tfp_realnvp.training.EpochSummary',
     'tfp_realnvp.training.build_model',

@@ -32,6 +32,17 @@ def pipeline(images, batch_size, training, seed=None, flip=False,
 
   Returns:
     A dataset of float32 [batch, H, W, C] (with int64 [batch] labels).
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import data
+
+  images = data.load('mnist', 'train', seed=0)  # the embedded subset
+  batches = data.pipeline(images, batch_size=64, training=True, seed=0,
+                          flip=data.flips('mnist'))
+  x = next(iter(batches))  # [64, 28, 28, 1] float32 in [0, 256)
+  ```
   """
   if training:
     images = images.shuffle(SHUFFLE_BUFFER, seed=seed)
