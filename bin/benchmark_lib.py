@@ -38,6 +38,7 @@ from benchmark_timing import system_cpu_s as _system_cpu_s
 
 from tfp_realnvp import bijectors
 from tfp_realnvp import config as config_lib
+from tfp_realnvp import networks
 from tfp_realnvp import storage
 from tfp_realnvp.training import model as model_lib
 from tfp_realnvp.training import presets
@@ -592,11 +593,7 @@ def ratios(row, reference):
 
 def machine():
   """The CPU's model name and its vector units, as the report names them."""
-  try:
-    with open('/proc/cpuinfo') as cpuinfo:
-      text = cpuinfo.read()
-  except OSError:
-    return 'CPU unknown'
+  text = networks.cpuinfo()
   model = re.search(r'^model name\s*:\s*(.+)$', text, re.M)
   flags = set(text.split())
   units = [name for flag, name in [

@@ -17,7 +17,7 @@ import threading
 import tensorflow as tf
 import tf_keras
 
-__all__ = ['conv2d', 'half_precision_gradients', 'WeightNormConv2D', 'ResNet', 'MLP', 'frozen_averages']
+__all__ = ['conv2d', 'half_precision_gradients', 'cpuinfo', 'WeightNormConv2D', 'ResNet', 'MLP', 'frozen_averages']
 
 _HALF_PRECISION = (tf.bfloat16, tf.float16)
 # tf.math.l2_normalize's default.
@@ -90,13 +90,27 @@ def half_precision_gradients(dtype):
   return 'native' if flags.intersection(units) else 'xla'
 
 
-def _cpu_flags():
-  """The CPU's feature flags, as Linux names them; empty where unreadable."""
+@functools.lru_cache(maxsize=None)
+def cpuinfo():
+  """Linux's `/proc/cpuinfo`: the CPU's model and feature flags ('' elsewhere).
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import networks
+
+  has_bf16_units = 'avx512_bf16' in networks.cpuinfo().split()
+  ```
+  """
   try:
-    with open('/proc/cpuinfo') as cpuinfo:
-      return frozenset(cpuinfo.read().split())
+    with open('/proc/cpuinfo') as f:
+      return f.read()
   except OSError:
-    return frozenset()
+    return ''
+
+
+def _cpu_flags():
+  return frozenset(cpuinfo().split())
 
 
 @tf.custom_gradient
