@@ -72,10 +72,31 @@ import tensorflow as tf
 from tfp_realnvp import storage
 from tfp_realnvp.bijectors import factor_out
 
-__all__ = ['SCORES', 'RECOMMENDED', 'CALIBRATION_FILE',
+__all__ = ['SCORES', 'RECOMMENDED', 'CALIBRATION_FILE', 'TooFewImages',
            'DEFAULT_FALSE_POSITIVE_RATE', 'Calibration', 'likelihood_terms',
            'scale_bits_per_dim', 'png_bits_per_dim', 'statistics', 'score',
            'calibrate', 'perturb', 'auroc', 'fpr_at_tpr']
+
+class TooFewImages(ValueError):
+  """Too few in-distribution images to fit a calibration's covariance.
+
+  #### Example
+
+  ```python
+  import numpy as np
+  import tfp_realnvp
+  from tfp_realnvp import ood
+
+  dist = tfp_realnvp.real_nvp_distribution(
+      [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
+  one = np.zeros([1, 8, 8, 1], np.uint8)
+  try:
+    ood.calibrate(ood.statistics(dist, one))
+  except ood.TooFewImages as e:
+    print(e)  # calibration needs more than ... images; got 1
+  ```
+  """
+
 
 # The scores' names, as `score` and `Calibration.thresholds` take them.
 SCORES = ('nll', 'typicality', 'complexity', 'last_scale', 'scales')
@@ -406,8 +427,8 @@ def calibrate(stats, false_positive_rate=DEFAULT_FALSE_POSITIVE_RATE,
   features = _features(stats).numpy().astype(np.float64)
   num_images, num_features = features.shape
   if num_images <= num_features:
-    raise ValueError(f'calibration needs more than {num_features} images; '
-                     f'got {num_images}')
+    raise TooFewImages(f'calibration needs more than {num_features} images; '
+                       f'got {num_images}')
   mean = features.mean(axis=0)
   # The pseudo-inverse: a statistic constant on these images (PNG lengths
   # of incompressible noise) adds nothing rather than failing.

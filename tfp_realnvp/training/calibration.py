@@ -6,6 +6,8 @@ model_dir/ood_calibration.json   in-distribution statistics and thresholds,
 ```
 """
 
+import sys
+
 import tensorflow as tf
 
 from tfp_realnvp import data
@@ -37,12 +39,19 @@ def write_calibration(dist, config, out_dir, download=False,
   `out_dir/ood_calibration.json` atomically and returns its path.
 
   `config` is the run's `presets.Config`. A class-conditional run gets
-  none (None): the scores need the unconditional likelihood.
+  none (None): the scores need the unconditional likelihood. Nor does a
+  validation split too small to fit the statistics' covariance: training
+  has done its work, so that is one line on stderr, not an error.
   """
   if config.conditional:
     return None
   images = data.load(config.dataset, 'validation', config.data_dir, download,
                      image_size=config.image_size)
-  calibration = ood.calibrate(dataset_statistics(dist, images),
-                              false_positive_rate)
+  stats = dataset_statistics(dist, images)
+  try:
+    calibration = ood.calibrate(stats, false_positive_rate)
+  except ood.TooFewImages as e:
+    print(f'no {ood.CALIBRATION_FILE}: {e} (the validation split)',
+          file=sys.stderr, flush=True)
+    return None
   return calibration.save(out_dir)
