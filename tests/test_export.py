@@ -115,6 +115,24 @@ def images():
       [digits, every_value.reshape(-1, *SHAPE).astype(np.uint8)])
 
 
+@pytest.mark.slow
+def test_a_bf16_run_is_served_in_float32(tmp_path, images):
+  """bfloat16 networks round-trip only to a few pixel levels; the export
+  serves the same weights in float32, exact both ways."""
+  model_dir = tmp_path / 'bf16'
+  training.train('mnist', model_dir, **tiny.MODEL, batch_size=32, epochs=1,
+                 steps_per_epoch=2, verbose=0, precision='bf16')
+  run([ROOT / 'bin' / 'export', f'--model_dir={model_dir}',
+       f'--export_dir={tmp_path / "export"}'])
+  served = tf.saved_model.load(str(tmp_path / 'export' / '1'))
+  float32 = training.load_model(model_dir, network_dtype='float32')[0]
+  expected = float32.distribution.log_prob(images.astype(np.float32) + 0.5)
+  np.testing.assert_allclose(served.log_prob(images=images)['log_prob'],
+                             expected, rtol=1e-5)
+  z = served.encode(images=images)['z']
+  np.testing.assert_array_equal(served.decode(z=z)['images'], images)
+
+
 @pytest.fixture
 def blocker_dir(tmp_path):
   (tmp_path / 'sitecustomize.py').write_text(BLOCKER)

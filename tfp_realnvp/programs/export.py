@@ -8,8 +8,9 @@ with the signatures log_prob, sample, encode and decode (see
 tfp_realnvp/export.py; a class-conditional model's also take the labels),
 and ood_score when the run holds its out-of-distribution calibration
 (ood_calibration.json, written by bin/train); a run without one exports
-without it and says so in one line. The last line reads
-`exported: <path>`.
+without it and says so in one line. A run trained with bf16 or fp16
+networks is served in float32 (its weights are float32), so that
+`decode(encode(x)) == x`. The last line reads `exported: <path>`.
 """
 
 from absl import flags
@@ -34,7 +35,11 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
   # Checked before the model loads, which takes a while.
   storage.check_writable(FLAGS.export_dir, 'export_dir', directory=True)
-  model, config = training.load_model(FLAGS.model_dir)
+  # Served in float32 whatever the run trained in: bfloat16 networks
+  # round-trip pixels only to a few levels (bin/evaluate's round-trip
+  # error), and decode(encode(x)) must give x back.
+  model, config = training.load_model(FLAGS.model_dir,
+                                      network_dtype='float32')
   calibration = None if config.conditional else ood.Calibration.load(
       FLAGS.model_dir)
   if calibration is None and not config.conditional:

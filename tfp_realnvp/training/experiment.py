@@ -87,10 +87,17 @@ def build_model(config):
       recompute_gradients=config.training.recompute_gradients)
 
 
-def load_model(model_dir):
-  """(model, config) of `model_dir`, with its newest intact checkpoint."""
+def load_model(model_dir, network_dtype=None):
+  """(model, config) of `model_dir`, with its newest intact checkpoint.
+
+  `network_dtype` (e.g. 'float32') overrides the run's precision of the
+  coupling networks: the weights are float32 in every precision.
+  """
   model_dir = storage.check_filesystem(model_dir, 'model_dir')
   config = presets.Config.load(model_dir)
+  if network_dtype is not None:
+    config = dataclasses.replace(config, architecture=(
+        config.architecture.replace(network_dtype=network_dtype)))
   model = build_model(config)
   checkpoints = storage.join(model_dir, CHECKPOINT_DIR)
   # The optimizer and counters in the checkpoint are not needed here.
