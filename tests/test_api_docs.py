@@ -12,26 +12,10 @@ sys.path.insert(0, os.path.join(ROOT, 'bin'))
 
 import api_docs_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-# Docstrings not in TFP's shape yet, in modules that other work was changing
-# when the others were brought to it. Each is an expected failure, strict:
+# Docstrings not in TFP's shape yet. Each is an expected failure, strict:
 # take a name out once its docstring passes.
-WITHOUT_SUMMARY = {
-    'tfp_realnvp.training.Evaluation',
-    'tfp_realnvp.training.TrainResult',
-}
-WITHOUT_EXAMPLE = {
-    'tfp_realnvp.training.Checkpointing',
-    'tfp_realnvp.training.EpochSummary',
-    'tfp_realnvp.training.build_model',
-    'tfp_realnvp.training.evaluate',
-    'tfp_realnvp.training.Evaluation',
-    'tfp_realnvp.training.load_model',
-    'tfp_realnvp.training.sample',
-    'tfp_realnvp.training.train',
-    'tfp_realnvp.training.TrainingInterrupted',  # as TrainingStopped
-    'tfp_realnvp.training.TrainingStopped',
-    'tfp_realnvp.training.TrainResult',
-}
+WITHOUT_SUMMARY = set()
+WITHOUT_EXAMPLE = set()
 
 
 def _params(pending, entries):

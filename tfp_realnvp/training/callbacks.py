@@ -19,7 +19,19 @@ __all__ = ['TrainingInterrupted', 'StopSignals', 'Checkpointing',
 
 
 class TrainingInterrupted(RuntimeError):
-  """SIGTERM or SIGINT stopped the training, its position saved."""
+  """SIGTERM or SIGINT stopped the training, its position saved.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import training
+
+  try:
+    raise training.TrainingInterrupted('saved ckpt-40; rerun to resume')
+  except RuntimeError as e:  # bin/train prints it and exits with status 1
+    print(e)
+  ```
+  """
 
 
 class StopSignals:
@@ -75,6 +87,29 @@ class Checkpointing(tf_keras.callbacks.Callback):
   A non-finite step is skipped and counted; once `max_nonfinite` were,
   training stops, writing no more checkpoints: the last good one stays the
   latest.
+
+  #### Example
+
+  ```python
+  import tempfile
+  import tensorflow as tf
+  import tf_keras
+  import tfp_realnvp
+  from tfp_realnvp import training
+
+  model = training.DistributionModel(
+      tfp_realnvp.real_nvp_vector_distribution(2, hidden_units=(8,)))
+  model.compile(tf_keras.optimizers.Adam(1e-3))
+  with tempfile.TemporaryDirectory() as tmp:
+    checkpoint = tf.train.Checkpoint(model=model, epoch=tf.Variable(0),
+                                     batch=tf.Variable(0))
+    manager = tf.train.CheckpointManager(checkpoint, tmp, max_to_keep=2)
+    saving = training.Checkpointing(manager, checkpoint.epoch,
+                                    checkpoint.batch, every_steps=2)
+    model.fit(tf.random.normal([8, 2]), batch_size=2, epochs=1,
+              callbacks=[saving], verbose=0)
+    print(manager.latest_checkpoint)  # .../ckpt-4: after 4 batches
+  ```
   """
 
   def __init__(self, manager, epoch, batch, max_nonfinite=10,
@@ -201,7 +236,25 @@ class Checkpointing(tf_keras.callbacks.Callback):
 class EpochSummary(tf_keras.callbacks.Callback):
   """Writes the learning rate, skipped steps and samples (fixed latents).
 
-  Bits/dim are the `TensorBoard` callback's job.
+  Bits/dim are the `TensorBoard` callback's job. `fit` gives it the model,
+  a `FlowModel` (it draws with `model.sample_images`).
+
+  #### Example
+
+  ```python
+  import tempfile
+  import tensorflow as tf
+  from tfp_realnvp import training
+  from tfp_realnvp.training import presets
+
+  model = training.build_model(presets.make_config(
+      'mnist', num_scales=1, num_res_blocks=0, num_filters=2))
+  model.compile('adam')
+  x = tf.random.uniform([8, 28, 28, 1], 0., 256.)
+  with tempfile.TemporaryDirectory() as tmp:
+    model.fit(x, epochs=1, batch_size=8, verbose=0,
+              callbacks=[training.EpochSummary(tmp, num=4)])
+  ```
   """
 
   def __init__(self, log_dir, num=64, temperature=0.7, seed=0,

@@ -58,11 +58,38 @@ TrainingInterrupted = callbacks.TrainingInterrupted
 
 
 class TrainingStopped(RuntimeError):
-  """Too many steps had a non-finite loss or gradient."""
+  """Too many steps had a non-finite loss or gradient.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import training
+
+  try:
+    raise training.TrainingStopped('10 non-finite steps; last good: ckpt-7')
+  except RuntimeError as e:  # bin/train prints it as one line
+    print(e)
+  ```
+  """
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainResult:
+  """What `train` returns: validation bits/dim, position, written paths.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import training
+
+  result = training.TrainResult(
+      bits_per_dim=1.58, epoch=10, step=620, nonfinite_steps=0,
+      checkpoint='runs/mnist/checkpoints/ckpt-620', logs='runs/mnist/logs',
+      samples='runs/mnist/samples.png')
+  print(f'{result.bits_per_dim:.2f} bits/dim after {result.step} steps')
+  ```
+  """
+
   bits_per_dim: float  # on the validation split
   epoch: int
   step: int
@@ -74,6 +101,19 @@ class TrainResult:
 
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
+  """What `evaluate` returns: bits/dim with its standard error, and more.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import training
+
+  e = training.Evaluation(bits_per_dim=1.58, stderr=0.014, num_images=500,
+                          roundtrip_error=1e-3)
+  print(f'{e.bits_per_dim:.3f} +- {e.stderr:.3f} on {e.num_images} images')
+  ```
+  """
+
   bits_per_dim: float
   stderr: float  # of the mean over images
   num_images: int
@@ -81,7 +121,18 @@ class Evaluation:
 
 
 def build_model(config):
-  """An untrained `FlowModel` of the run `config` (a `presets.Config`)."""
+  """An untrained `FlowModel` of the run `config` (a `presets.Config`).
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import training
+  from tfp_realnvp.training import presets
+
+  config = presets.make_config('mnist', num_scales=1, num_filters=4)
+  model = training.build_model(config)  # model.distribution: the flow
+  ```
+  """
   return model_lib.FlowModel(
       config.architecture, l2=config.training.l2,
       recompute_gradients=config.training.recompute_gradients)
@@ -92,6 +143,19 @@ def load_model(model_dir, network_dtype=None):
 
   `network_dtype` (e.g. 'float32') overrides the run's precision of the
   coupling networks: the weights are float32 in every precision.
+
+  #### Example
+
+  ```python
+  import tempfile
+  from tfp_realnvp import training
+
+  with tempfile.TemporaryDirectory() as tmp:
+    training.train('mnist', tmp, epochs=1, steps_per_epoch=1, batch_size=8,
+                 num_scales=1, num_res_blocks=0, num_filters=2, verbose=0)
+    model, config = training.load_model(tmp)
+    x = model.distribution.sample(2)  # [2, 28, 28, 1]
+  ```
   """
   model_dir = storage.check_filesystem(model_dir, 'model_dir')
   config = presets.Config.load(model_dir)
@@ -260,6 +324,18 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
 
   Returns:
     A `TrainResult`.
+
+  #### Example
+
+  ```python
+  import tempfile
+  from tfp_realnvp import training
+
+  with tempfile.TemporaryDirectory() as tmp:
+    result = training.train('mnist', tmp, epochs=1, steps_per_epoch=1, batch_size=8,
+                 num_scales=1, num_res_blocks=0, num_filters=2, verbose=0)
+  print(result.bits_per_dim)  # on the 500 validation digits
+  ```
   """
   for name, value in (('steps_per_epoch', steps_per_epoch),
                       ('max_nonfinite', max_nonfinite),
@@ -432,6 +508,18 @@ def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
   another shape than the model's raise ValueError. `verbose`: as Keras's
   `Progbar` (1, the default: a progress bar over the batches with the
   running bits/dim; 2: one line at the end; 0: silent).
+
+  #### Example
+
+  ```python
+  import tempfile
+  from tfp_realnvp import training
+
+  with tempfile.TemporaryDirectory() as tmp:
+    training.train('mnist', tmp, epochs=1, steps_per_epoch=1, batch_size=8,
+                 num_scales=1, num_res_blocks=0, num_filters=2, verbose=0)
+    result = training.evaluate(tmp, verbose=0)  # an Evaluation
+  ```
   """
   if data_dir is not None:
     storage.check_filesystem(data_dir, 'data_dir')
@@ -496,6 +584,18 @@ def sample(model_dir, out, num=NUM_SAMPLES, temperature=SAMPLE_TEMPERATURE,
   as the batch's mean. A temperature that is not a finite number > 0, a
   `num` below 1 and an `out` that cannot be written raise before the model
   loads, as these do.
+
+  #### Example
+
+  ```python
+  import tempfile
+  from tfp_realnvp import training
+
+  with tempfile.TemporaryDirectory() as tmp:
+    training.train('mnist', tmp, epochs=1, steps_per_epoch=1, batch_size=8,
+                 num_scales=1, num_res_blocks=0, num_filters=2, verbose=0)
+    training.sample(tmp, f'{tmp}/grid.png', num=16)
+  ```
   """
   if label is not None and batch_statistics:
     raise ValueError(
