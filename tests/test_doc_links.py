@@ -2,6 +2,7 @@
 file or directory of the checkout and, with `#anchor`, to a heading of the
 page it names (anchors as GitHub makes them from headings)."""
 
+import os
 from pathlib import Path
 import re
 import urllib.parse
@@ -54,7 +55,9 @@ def test_relative_links_resolve(page):
   broken = []
   for target in filter(relative, links(page.read_text())):
     path, _, anchor = urllib.parse.unquote(target).partition('#')
-    file = (page.parent / path).resolve() if path else page
+    # Normalized, not resolved: under Bazel the pages are links into the
+    # source tree, which its sandbox may not show.
+    file = Path(os.path.normpath(page.parent / path)) if path else page
     if not file.exists() or not file.is_relative_to(ROOT):
       broken.append(f'{target}: no file {file}')
     elif anchor and file.suffix == '.md' and anchor not in anchors(
