@@ -98,10 +98,11 @@ def _comparison(rows, references):
     return ''
   reference = references[0]
   return (
-      f"Against the PyTorch reference ({reference['implementation']}, fp32, "
-      f"{reference['threads']} threads): ours / reference = ratio; an "
-      'images/s ratio above 1 is ours faster, a time or memory ratio above 1 '
-      'ours costlier.\n\n' +
+      f"Against the PyTorch reference ({reference['implementation']}, "
+      f"{reference['threads']} threads; bf16 under torch.autocast), at the "
+      'same precision: ours / reference = ratio, each the best of its '
+      'rounds (lowest-highest in brackets); an images/s ratio above 1 is '
+      'ours faster, a time or memory ratio above 1 ours costlier.\n\n' +
       benchmark_lib.comparison_table(rows, references))
 
 
@@ -207,6 +208,7 @@ def main(argv):
       for p, g in peaks.items())
   onednn = os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')
   report = '\n\n'.join(filter(None, [
+      'Command: `' + ' '.join(['bin/benchmark', *sys.argv[1:]]) + '`.\n\n'
       f'Machine: {benchmark_lib.machine()}. '
       f'Peak (best {"/".join(FLAGS.peak_matrix_sizes)}^2 matrix product): '
       f'{peak_text}. {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, '
