@@ -1,12 +1,26 @@
-"""The programs of tfp_realnvp/programs, loaded and run in this process."""
+"""The programs of tfp_realnvp/programs: loaded and run in this process, or
+run as bin/<program> in a process of their own."""
 
 import contextlib
 import importlib.util
+import os
 from pathlib import Path
+import subprocess
 
 from absl import flags
 
 PROGRAMS = Path(__file__).absolute().parents[2] / 'tfp_realnvp' / 'programs'
+BIN = Path(__file__).absolute().parents[2] / 'bin'
+
+
+def run(program, *args, check=True):
+  """`bin/<program> args` to its end; with `check`, it must succeed."""
+  result = subprocess.run(
+      [BIN / program, *map(str, args)], capture_output=True, text=True,
+      env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'}, timeout=300)
+  if check:
+    assert result.returncode == 0, result.stderr[-3000:]
+  return result
 
 
 @contextlib.contextmanager

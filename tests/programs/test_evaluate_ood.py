@@ -1,9 +1,8 @@
 """bin/train's out-of-distribution calibration; bin/evaluate --ood_data_dir."""
 
-import os
+import functools
 from pathlib import Path
 import re
-import subprocess
 
 import numpy as np
 from PIL import Image
@@ -15,20 +14,13 @@ from tfp_realnvp import ood
 from tfp_realnvp import training
 from tfp_realnvp.training import calibration as calibration_lib
 from tests import tiny
+from tests.programs import program_testing
 
 ROOT = Path(__file__).absolute().parents[2]
+run = functools.partial(program_testing.run, 'evaluate')
 ROW = re.compile(r'(\w+) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+)')
 
 pytestmark = pytest.mark.slow
-
-
-def run(*args, check=True):
-  result = subprocess.run(
-      [ROOT / 'bin' / 'evaluate', *map(str, args)], capture_output=True,
-      text=True, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'}, timeout=300)
-  if check:
-    assert result.returncode == 0, result.stderr[-3000:]
-  return result
 
 
 @pytest.fixture(scope='module')

@@ -1,10 +1,7 @@
 """bin/train, bin/evaluate and bin/sample end to end, on the embedded MNIST."""
 
 import math
-import os
-from pathlib import Path
 import re
-import subprocess
 
 import numpy as np
 from PIL import Image
@@ -14,21 +11,12 @@ from tfp_realnvp import data
 from tfp_realnvp import training
 from tests import event_files
 from tests import tiny
+from tests.programs.program_testing import run
 
-BIN = Path(__file__).absolute().parents[2] / 'bin'
 TINY = tiny.flags()
 LAST_LINE = re.compile(r'bits_per_dim=(\S+) stderr=(\S+) n=(\d+)')
 
 pytestmark = pytest.mark.slow
-
-
-def run(program, *args, check=True):
-  result = subprocess.run(
-      [BIN / program, *map(str, args)], capture_output=True, text=True,
-      env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'}, timeout=300)
-  if check:
-    assert result.returncode == 0, result.stderr[-3000:]
-  return result
 
 
 @pytest.fixture(scope='module')
