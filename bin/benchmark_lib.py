@@ -596,11 +596,11 @@ def machine():
   text = networks.cpuinfo()
   model = re.search(r'^model name\s*:\s*(.+)$', text, re.M)
   flags = set(text.split())
-  units = [name for flag, name in [
-      ('avx512f', 'AVX-512'), ('avx512_bf16', 'AVX512_BF16'),
-      ('amx_bf16', 'AMX')] if flag in flags]
-  missing = [name for flag, name in [('avx512_bf16', 'AVX512_BF16'),
-                                     ('amx_bf16', 'AMX')] if flag not in flags]
+  named = [('avx512f', 'AVX-512'), ('avx512_bf16', 'AVX512_BF16'),
+           ('amx_bf16', 'AMX')]
+  units = [name for flag, name in named if flag in flags]
+  # The bf16 units are named when absent too: figures depend on them.
+  missing = [name for flag, name in named[1:] if flag not in flags]
   return (f'{model.group(1).strip() if model else "CPU"}, '
           f'{os.cpu_count()} cores, ' + ', '.join(units or ['AVX2 or older']) +
           ''.join(f', no {name}' for name in missing))
