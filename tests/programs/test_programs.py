@@ -33,7 +33,8 @@ def model_dir(tmp_path_factory):
 def test_train_reports_what_it_wrote(model_dir):
   model_dir, first, _ = model_dir
   assert re.search(r'validation bits/dim: \d+\.\d+', first.stdout)
-  for written in ('checkpoints', 'logs', 'samples.png'):
+  for written in ('checkpoints', 'logs', 'samples.png',
+                  'ood_calibration.json'):
     assert str(model_dir / written) in first.stdout
   assert (model_dir / 'config.json').is_file()
   assert Image.open(model_dir / 'samples.png').size == (8 * 28, 8 * 28)

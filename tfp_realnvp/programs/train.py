@@ -135,6 +135,8 @@ def main(argv):
   print(f'checkpoint: {result.checkpoint}')
   print(f'TensorBoard logs: {result.logs}')
   print(f'samples: {result.samples}')
+  if result.ood_calibration:
+    print(f'out-of-distribution calibration: {result.ood_calibration}')
 
 
 def run():

@@ -97,6 +97,9 @@ class TrainResult:
   checkpoint: str
   logs: str
   samples: str
+  # model_dir/ood_calibration.json; None for a conditional run or a
+  # validation split too small to calibrate (training/calibration.py).
+  ood_calibration: str = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -491,12 +494,14 @@ def _train(dataset, model_dir, out_dir, config, download, steps_per_epoch,
                           batch_statistics=SAMPLE_BATCH_STATISTICS))
   # The out-of-distribution scores' thresholds, fitted on the validation
   # split: model_dir/ood_calibration.json (training/calibration.py).
-  calibration.write_calibration(model.distribution, config, out_dir, download)
+  ood_calibration = calibration.write_calibration(model.distribution, config,
+                                                  out_dir, download)
   return TrainResult(
       bits_per_dim=validation['bits_per_dim'], epoch=int(epoch),
       step=int(model.optimizer.iterations.numpy()),
       nonfinite_steps=int(model.nonfinite_steps.numpy()),
-      checkpoint=manager.latest_checkpoint, logs=log_dir, samples=samples)
+      checkpoint=manager.latest_checkpoint, logs=log_dir, samples=samples,
+      ood_calibration=ood_calibration)
 
 
 def evaluate(model_dir, dataset=None, data_dir=None, split='validation',
