@@ -5,8 +5,10 @@ import time
 import numpy as np
 from PIL import Image
 import pytest
+import tensorflow as tf
 
 from tfp_realnvp import data
+from tfp_realnvp.data import folder
 from tfp_realnvp.data import transforms
 
 SPLITS = ('train', 'validation')
@@ -71,17 +73,54 @@ def test_train_crops_are_seeded(photos):
   assert not np.array_equal(load(1), load(2))
 
 
-def test_bad_files_are_skipped_and_reported(messy, caplog, photos):
+def test_bad_files_are_replaced_and_reported(messy, caplog, photos):
   folder, bad = messy
   report = data.folder_report(folder)
   with caplog.at_level(logging.WARNING):
-    images = _load_all('folder', folder)
+    images = _load_all('folder', folder, seed=0)
 
   assert set(report.skipped) == set(map(str, bad))
-  assert len(images) == report.num_images
   assert report.num_images == len(list(photos.iterdir())) + 3
+  # Each bad file's place holds another image: the splits keep their length.
+  assert len(images) == report.num_images + len(bad)
   assert all(i.shape == (64, 64, 3) for i in images)
   assert all(str(path) in caplog.text for path in bad)
+
+  # Every other file keeps its place (and crop): repaired, only the bad
+  # files' places change.
+  for path in bad:
+    shutil.copy(photos / 'coffee.jpg', path)
+  repaired = _load_all('folder', folder, seed=0)
+  changed = [not np.array_equal(a, b) for a, b in zip(images, repaired)]
+  assert len(repaired) == len(images) and sum(changed) == len(bad)
+
+
+def test_indexed_images_replace_a_bad_item_by_the_next_good_one():
+  pixels = {name: np.full([3, 5, 3], value, np.uint8)
+            for value, name in enumerate('abcd')}
+  read = []
+
+  def decode(name):
+    read.append(name)
+    if name not in pixels:
+      raise ValueError(f'cannot decode image {name}')
+    return pixels[name]
+
+  items = ['a', 'bad', 'b', 'worse', 'c', 'd', 'last bad']
+  images = folder.indexed_images(items, decode, 3, 3, training=False,
+                                 seed=None, source='the test items')
+  values = [int(i[0, 0, 0]) for i in images.as_numpy_iterator()]
+  assert values == [0, 1, 1, 2, 2, 3, 0]  # the last wraps around to 'a'
+  read.clear()
+  np.testing.assert_array_equal(
+      tf.data.experimental.at(images, 4), np.full([3, 3, 3], 2))
+  assert read == ['c']  # random access: reads its own item only
+
+  none = folder.indexed_images(['bad'], decode, 3, 3, training=False,
+                               seed=None, source='the test items')
+  with pytest.raises(tf.errors.OpError, match='none of the 1 images of the '
+                     'test items decodes'):
+    list(none)
 
 
 def test_grayscale_becomes_rgb(tmp_path, photos):

@@ -68,7 +68,8 @@ def test_splits_yield_64x64_uint8_images(lmdbs):
                                         data_dir))
 
   assert train_images.dtype == validation_images.dtype == np.uint8
-  assert train_images.shape == (len(train) - 1, 64, 64, 3)  # corrupt skipped
+  # The corrupt value's place is taken by the next one.
+  assert train_images.shape == (len(train), 64, 64, 3)
   # The paper's geometry: shorter side 96, a central 64x64 crop to validate,
   # in key order.
   expected = [transforms.resize_and_crop(
@@ -77,7 +78,7 @@ def test_splits_yield_64x64_uint8_images(lmdbs):
   np.testing.assert_array_equal(validation_images, expected)
 
 
-def test_corrupt_values_are_skipped_and_reported(lmdbs, caplog):
+def test_corrupt_values_are_replaced_and_reported(lmdbs, caplog):
   data_dir, train, validation, corrupt = lmdbs
   with caplog.at_level(logging.WARNING):
     n = len(_images(data.load('lsun_bedroom', 'train', data_dir)))
@@ -85,7 +86,7 @@ def test_corrupt_values_are_skipped_and_reported(lmdbs, caplog):
 
   train_dir = lsun.lmdb_dir(data_dir, 'bedroom', 'train')
   assert list(report.skipped) == [f'{corrupt.decode()} in {train_dir}']
-  assert report.num_images == n + len(validation) == len(train) - 1 + 3
+  assert report.num_images == n - 1 + len(validation) == len(train) - 1 + 3
   assert corrupt.decode() in caplog.text
 
 

@@ -1,8 +1,14 @@
+import importlib
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tfp_realnvp import data
+
+# The module (data.pipeline is its function).
+SHUFFLE_BUFFER = importlib.import_module(
+    'tfp_realnvp.data.pipeline').SHUFFLE_BUFFER
 
 
 @pytest.fixture(scope='module')
@@ -55,11 +61,64 @@ def test_seed_makes_it_deterministic(digits):
   assert not np.array_equal(run(3)[0], run(4)[0])
 
 
-def test_epochs_differ_with_a_seed(digits):
-  batches = data.pipeline(tf.data.Dataset.from_tensor_slices(digits),
-                          batch_size=256, training=True, seed=3, flip=True)
+@pytest.mark.parametrize('random_access', [True, False])
+def test_epochs_differ_with_a_seed(digits, random_access):
+  images = _source(digits, random_access)
+  batches = data.pipeline(images, batch_size=256, training=True, seed=3,
+                          dequantize=False)
   first, second = (next(iter(batches)).numpy() for _ in range(2))
-  assert not np.array_equal(first, second)
+  assert not np.array_equal(first, second)  # Another order, not only noise.
+
+
+def _source(examples, random_access):
+  """`examples` as a dataset with random access or without (filtered)."""
+  dataset = tf.data.Dataset.from_tensor_slices(examples)
+  return dataset if random_access else dataset.filter(lambda *_: True)
+
+
+def _numbered(n, read=None):
+  """A dataset with random access of n [1, 1, 1] 'images' holding their
+  index (exact in float32), noting each index read in `read`."""
+
+  def note(index):
+    read.append(int(index))
+    return index
+
+  def image(index):
+    if read is not None:
+      index = tf.numpy_function(note, [index], tf.int64)
+    return tf.reshape(index, [1, 1, 1])
+
+  return tf.data.Dataset.range(n).map(image)
+
+
+def _indices(batches):
+  return [int(i) for batch in batches.as_numpy_iterator()
+          for i in np.floor(batch).ravel()]
+
+
+def test_every_image_once_per_epoch_uniformly_over_the_whole_dataset():
+  n = 3 * SHUFFLE_BUFFER
+  indices = _indices(data.pipeline(_numbered(n), 64, training=True, seed=1,
+                                   dequantize=False, drop_remainder=False))
+  assert sorted(indices) == list(range(n))
+  # A buffer's first batch comes from the first SHUFFLE_BUFFER + 63 images.
+  assert max(indices[:64]) >= SHUFFLE_BUFFER + 64
+
+
+def test_a_skip_reads_only_the_images_it_yields():
+  n, batch_size, skip = 1000, 16, 50
+  read = []
+  batches = data.pipeline(_numbered(n, read), batch_size, training=True,
+                          seed=2, dequantize=False, skip=skip)
+  del read[:]  # (pipeline reads one image to learn it has random access)
+  indices = _indices(batches)
+  assert len(indices) == (n // batch_size - skip) * batch_size
+  # The images after the skipped ones, no other (the last partial batch's
+  # are read, then dropped).
+  assert len(read) == len(set(read)) == n - skip * batch_size
+  assert set(indices) <= set(read)
+  assert batches.cardinality() == n // batch_size - skip  # No counting pass.
 
 
 def _mirrored_and_not(flip, training=True):
@@ -101,15 +160,17 @@ def test_labels_pass_through():
   np.testing.assert_array_equal(labels, expected)
 
 
+@pytest.mark.parametrize('random_access', [True, False])
 @pytest.mark.parametrize('skip', [1, 5])
-def test_skip_resumes_with_the_same_batches_flips_and_noise(digits, skip):
+def test_skip_resumes_with_the_same_batches_flips_and_noise(digits, skip,
+                                                            random_access):
   # Color images, so that flips show; labels ride along.
   images = np.repeat(digits[:, :, :, :1], 3, axis=-1)
   images[:, :, :14] //= 2  # Left half darker: a flip is visible.
-  pairs = (images, np.arange(len(images)))
+  pairs = _source((images, np.arange(len(images))), random_access)
   batches = lambda **kwargs: list(data.pipeline(
-      tf.data.Dataset.from_tensor_slices(pairs), batch_size=16,
-      training=True, flip=True, **kwargs).as_numpy_iterator())
+      pairs, batch_size=16, training=True, flip=True,
+      **kwargs).as_numpy_iterator())
   whole = batches(seed=4)
   rest = batches(seed=4, skip=skip)
   assert len(rest) == len(whole) - skip == 16 - skip

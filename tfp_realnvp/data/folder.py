@@ -1,6 +1,6 @@
 """Folders of image files: users' photos, or LSUN exported from its LMDBs.
 
-Also the decoding and bad-image skipping that lsun.py shares."""
+Also the decoding, and reading by index, that lsun.py shares."""
 
 import dataclasses
 import io
@@ -139,28 +139,48 @@ def folder_report(data_dir):
   return FolderReport(len(paths) - len(skipped), skipped)
 
 
-def decode_or_skip(decode_item, *item):
-  """`decode_item(*item)`, or an empty image (which `decoded_images` drops)
-  with a logged warning if it does not decode."""
-  try:
-    return decode_item(*item)
-  except ValueError as e:
-    _log.warning('skipping a bad image (see the data report): %s', e)
-    return np.zeros([0, 0, 3], np.uint8)
+def indexed_images(items, decode_item, short_side, size, training, seed,
+                   source):
+  """A dataset with random access (see data.pipeline): element i is
+  `decode_item(items[i])` resized to `short_side` and cropped to `size`.
 
+  An item that does not decode (ValueError) is replaced by the next one that
+  does (wrapping around), with a logged warning: the dataset keeps its
+  length and every other item its place, so a shuffle by index and a resumed
+  run's skip are the same with or without bad files. Training crops are
+  random, a function of (`seed`, i) (None: a seed drawn now); others
+  central.
+  """
+  n = len(items)
 
-def decoded_images(images):
-  """`images` from `decode_or_skip` without the skipped ones."""
-  return images.filter(lambda image: tf.size(image) > 0).map(
-      lambda image: tf.ensure_shape(image, [None, None, 3]))
+  def read(index):
+    for i in range(index, index + n):
+      try:
+        return decode_item(items[i % n])
+      except ValueError as e:
+        _log.warning('replacing a bad image by the next one (see the data '
+                     'report): %s', e)
+    raise ValueError(f'none of the {n} images of {source} decodes')
+
+  key = np.random.SeedSequence(seed).generate_state(2).astype(np.int64)
+
+  def image(index):
+    decoded = tf.ensure_shape(tf.numpy_function(read, [index], tf.uint8),
+                              [None, None, 3])
+    crop_seed = tf.random.experimental.stateless_fold_in(key, index) if (
+        training) else None
+    return transforms.resize_and_crop(decoded, short_side, size, crop_seed)
+
+  return tf.data.Dataset.range(n).map(image,
+                                      num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def load_folder(data_dir, split, short_side, size, strict=False, seed=None):
   """Images of one split of `data_dir`, resized and cropped to `size`.
 
-  Files that do not decode are skipped with a logged warning, or, if
-  `strict`, the first one raises ValueError (which costs a decoding pass over
-  the split up front).
+  A file that does not decode is replaced by the next one that does, with a
+  logged warning (`indexed_images`), or, if `strict`, the first one raises
+  ValueError (which costs a decoding pass over the split up front).
   """
   root = _root(data_dir)
   validation = split == 'validation'
@@ -171,9 +191,6 @@ def load_folder(data_dir, split, short_side, size, strict=False, seed=None):
   first_bad = next(errors(paths, _decode), None) if strict else None
   if first_bad:
     raise first_bad[1]
-  images = decoded_images(tf.data.Dataset.from_tensor_slices(paths).map(
-      lambda path: tf.numpy_function(
-          lambda p: decode_or_skip(_decode, p), [path], tf.uint8),
-      num_parallel_calls=tf.data.AUTOTUNE))
-  return transforms.resize_and_crop_images(
-      images, short_side, size, training=not validation, seed=seed)
+  return indexed_images(paths, _decode, short_side, size,
+                        training=not validation, seed=seed,
+                        source=f'split {split!r} of {root}')
