@@ -6,19 +6,27 @@ Writes (any TensorFlow filesystem) one .npz per set (`images` uint8 [N, 28, 28, 
 `bin/evaluate --ood_dataset=npz --ood_data_dir=<file>`:
 
 ```none
-blank          1  the all-black image
-dots         500  black, with 1 to 16 white pixels at random places
-constant     256  every constant image, 0 (blank) to 255
-noise        500  uniform 8-bit noise
-inverted     500  the validation digits, 255 - x
-photos       500  grayscale crops of testdata/photos (side 16-128 px),
-                  resized to 28x28
-upside_down  500  the validation digits flipped top to bottom
-rotated      500  the validation digits rotated by 180 degrees
-patches      500  the validation digits cut into 7x7 patches, shuffled
+blank                     1  the all-black image
+dots                    500  black, with 1 to 16 white pixels at random places
+constant                256  every constant image, 0 (blank) to 255
+noise                   500  uniform 8-bit noise
+inverted                500  the validation digits, 255 - x
+photos                  500  grayscale crops of testdata/photos (side 16-128
+                             px), resized to 28x28
+upside_down             500  the validation digits flipped top to bottom
+rotated                 500  the validation digits rotated by 180 degrees
+patches                 500  the validation digits cut into 7x7 patches,
+                             shuffled
+upside_down_asymmetric  204  the validation 2, 4, 5 and 7 flipped top to bottom
+rotated_asymmetric      249  the validation 2, 3, 4, 5 and 7 rotated by 180
+                             degrees
 ```
 
-The last three keep the digits' low-level statistics but not their meaning.
+The last five keep the digits' low-level statistics but not their meaning.
+The last two hold only the classes that are not (nearly) a digit again
+after the transformation, chosen by their shape: 0, 1 and
+8 are about symmetric under both; 6 and 9 turn into each other; 3 is about
+symmetric top to bottom.
 """
 
 import io
@@ -37,6 +45,9 @@ PHOTOS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))), 'testdata', 'photos')
 SIZE = 28
 PATCH = 7
+# The digits that are no digit after the transformation (module docstring).
+UPSIDE_DOWN_ASYMMETRIC = (2, 4, 5, 7)
+ROTATED_ASYMMETRIC = (2, 3, 4, 5, 7)
 
 flags.DEFINE_string('out_dir', 'runs/ood_sets', 'Where the .npz files go.')
 flags.DEFINE_integer('num', 500, 'Images per random set.', lower_bound=1)
@@ -74,7 +85,10 @@ def shuffled_patches(digits, rng):
 def ood_sets(num, seed):
   """The sets by name, uint8 [N, 28, 28, 1] each."""
   rng = np.random.default_rng(seed)
-  digits = np.stack(list(data.load('mnist', 'validation').as_numpy_iterator()))
+  pairs = list(data.load('mnist', 'validation', with_labels=True)
+               .as_numpy_iterator())
+  digits = np.stack([image for image, _ in pairs])
+  labels = np.array([label for _, label in pairs])
   constant = np.broadcast_to(
       np.arange(256, dtype=np.uint8)[:, None, None, None],
       (256, SIZE, SIZE, 1))
@@ -91,6 +105,10 @@ def ood_sets(num, seed):
       'upside_down': digits[:, ::-1],
       'rotated': digits[:, ::-1, ::-1],
       'patches': shuffled_patches(digits, rng),
+      'upside_down_asymmetric':
+          digits[np.isin(labels, UPSIDE_DOWN_ASYMMETRIC), ::-1],
+      'rotated_asymmetric':
+          digits[np.isin(labels, ROTATED_ASYMMETRIC), ::-1, ::-1],
   }
 
 

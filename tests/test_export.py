@@ -354,20 +354,23 @@ def test_export_writes_the_next_version_and_stays_exact(multi_scale,
 
 
 @pytest.mark.slow
-def test_ood_score_of_a_multi_scale_model(multi_scale, tmp_path):
+@pytest.mark.parametrize('recommended', [ood.RECOMMENDED, 'orientation'])
+def test_ood_score_of_a_multi_scale_model(multi_scale, tmp_path, recommended):
   rng = np.random.default_rng(0)
   # Noise of 2 to 256 levels: PNG lengths that differ.
   levels = np.repeat(2 ** np.arange(1, 9), 3)[:, None, None, None]
   images = np.concatenate([
       rng.integers(0, levels, [24, 8, 8, 1]), np.full([4, 8, 8, 1], 9),
       np.zeros([1, 8, 8, 1])]).astype(np.uint8)
-  calibration = ood.calibrate(ood.statistics(multi_scale, images[:24]))
+  calibration = ood.calibrate(
+      ood.statistics(multi_scale, images[:24], orientations=True),
+      recommended=recommended)
   path = export.export(multi_scale, tmp_path, calibration=calibration)
   out = tf.saved_model.load(path).signatures['ood_score'](
       images=tf.constant(images))
   np.testing.assert_allclose(
-      out['score'], ood.score(ood.statistics(multi_scale, images),
-                              calibration), rtol=1e-4)
+      out['score'], ood.score(ood.statistics(multi_scale, images, True),
+                              calibration, recommended), rtol=1e-4)
   assert out['threshold'] == np.float32(calibration.threshold())
   np.testing.assert_array_equal(out['is_ood'],
                                 out['score'] > out['threshold'])

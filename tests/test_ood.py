@@ -85,7 +85,8 @@ def stats_of(rng, n, num_scales=2):
           'latent': tf.constant(latent, tf.float32),
           'scales': tf.constant(scales, tf.float32),
           'nll': tf.constant(scales.sum(-1), tf.float32),
-          'png': tf.constant(rng.normal(3., 0.5, n), tf.float32)}
+          'png': tf.constant(rng.normal(3., 0.5, n), tf.float32),
+          'orientation': tf.constant(rng.normal(-0.1, 0.05, n), tf.float32)}
 
 
 def test_scores_against_hand_computations():
@@ -104,6 +105,7 @@ def test_scores_against_hand_computations():
       'complexity': s['nll'] - s['png'],
       'last_scale': 2 * s['scales'][:, 1],  # half the dimensions
       'scales': np.einsum('ni,ij,nj->n', offset, precision, offset),
+      'orientation': s['orientation'],
   }
   assert set(expected) == set(ood.SCORES)
   for name, values in expected.items():
@@ -115,6 +117,52 @@ def test_scores_against_hand_computations():
     ood.score(stats, calibration, 'x')
   with pytest.raises(ValueError, match="'typicality' needs a calibration"):
     ood.score(stats, None, 'typicality')
+  del stats['orientation']
+  with pytest.raises(ValueError, match=r"'orientation' needs statistics\("
+                     r"dist, images, orientations=True\)"):
+    ood.score(stats, None, 'orientation')
+
+
+def test_orientation_score_by_hand(dist, images):
+  # A digit-like stroke: no symmetry of the square leaves it alone.
+  stroke = np.zeros([1, *SHAPE], np.uint8)
+  stroke[0, 1:7, 2] = 255
+  stroke[0, 1, 2:6] = 180
+  images = np.concatenate([images, stroke])
+  stats = ood.statistics(dist, images, orientations=True)
+  # The 8 symmetries by numpy: quarter turns of the image and its transpose.
+  turned = [np.rot90(x, k, axes=(1, 2)) for x in
+            (images, images.transpose(0, 2, 1, 3)) for k in range(4)]
+  for mine, expected in zip(ood.symmetries(images), turned):
+    np.testing.assert_array_equal(mine, expected)
+  assert len({t[-1].tobytes() for t in turned}) == 8
+  nll = [distributions.bits_per_dim(
+      dist.log_prob(tf.cast(t, tf.float32) + 0.5), SHAPE).numpy()
+         for t in turned]
+  np.testing.assert_allclose(
+      ood.score(stats, None, 'orientation'),
+      nll[0] - np.min(nll[1:], axis=0), atol=2e-5)
+  # Constant images are alike in every orientation: exactly 0.
+  np.testing.assert_array_equal(stats['orientation'][6:9], 0.)
+  with pytest.raises(ValueError, match='needs square images; got 8x4'):
+    ood.symmetries(np.zeros([1, 8, 4, 1], np.uint8))
+
+
+def test_orientation_threshold_only_when_calibrated_with_it():
+  stats = stats_of(np.random.default_rng(5), 100)
+  with_it = ood.calibrate(stats, recommended='orientation')
+  assert with_it.threshold() == with_it.thresholds['orientation']
+  del stats['orientation']
+  without = ood.calibrate(stats)
+  assert set(without.thresholds) == set(ood.SCORES) - {'orientation'}
+  with pytest.raises(ValueError, match="no threshold of 'orientation'"):
+    without.threshold('orientation')
+  with pytest.raises(ValueError, match="recommended score 'orientation' is "
+                     'not among the calibrated ones'):
+    ood.calibrate(stats, recommended='orientation')
+  # Files with and without it load (bin/train writes it without).
+  for calibration in (with_it, without):
+    assert ood.Calibration.from_json(calibration.to_json()) == calibration
 
 
 @pytest.mark.parametrize('rate', [0.05, 0.1, 0.013])
@@ -138,6 +186,9 @@ def test_calibration_round_trips_and_names_a_bad_file(tmp_path):
   assert path == str(tmp_path / ood.CALIBRATION_FILE)
   assert ood.Calibration.load(tmp_path) == calibration
   assert ood.Calibration.load(tmp_path / 'elsewhere') is None
+  missing = calibration.to_json().replace('"nll":', '"other":')
+  with pytest.raises(ValueError, match="has thresholds of .*'other'"):
+    ood.Calibration.from_json(missing)
   (tmp_path / ood.CALIBRATION_FILE).write_text('{"nll_mean": 1}')
   with pytest.raises(ValueError, match=f'{tmp_path}.*is not an '
                      'out-of-distribution calibration'):

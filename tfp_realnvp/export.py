@@ -184,10 +184,13 @@ class Servable(tf.Module):
     self.ood_score = None
     if calibration is not None:
       threshold = calibration.threshold()
+      # The orientation score's 7 more passes only when it is served.
+      orientations = calibration.recommended == 'orientation'
 
       @tf.function(input_signature=[images_spec])
       def ood_score(images):
-        score = ood.score(ood.statistics(dist, checked(images)), calibration)
+        score = ood.score(ood.statistics(dist, checked(images), orientations),
+                          calibration)
         return {'score': score, 'threshold': tf.constant(threshold),
                 'is_ood': score > threshold}
 

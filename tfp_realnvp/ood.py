@@ -19,6 +19,7 @@ typicality   |nll(x) - m|                            Nalisnick et al. 2019
 complexity   nll(x) - L(x) / D                       Serra et al. 2020
 last_scale   n_K(x) D / D_K                          Schirrmeister et al. 2020
 scales       (f(x) - mu)^T Sigma^-1 (f(x) - mu)      Morningstar et al. 2021
+orientation  nll(x) - min_T nll(T x)                 geometric shifts only
 ```
 
 - `typicality`: the distance of the log-likelihood from its in-distribution
@@ -45,6 +46,17 @@ scales       (f(x) - mu)^T Sigma^-1 (f(x) - mu)      Morningstar et al. 2021
   scale's log-determinant, each scale's latent density) and `L(x) / D`. It
   sees both a likelihood too high for the input's complexity and one
   distributed across the scales and terms unlike the data's.
+- `orientation`: is another orientation of the image more likely? `T`
+  ranges over the 7 other symmetries of the square (quarter turns, half
+  turn, the 4 reflections), the flow serving as a Bayes classifier of the
+  orientation (after Golan and El-Yaniv, "Deep Anomaly Detection Using
+  Geometric Transformations", NeurIPS 2018, who train a classifier for it).
+  Made for inputs turned or flipped, which keep the data's low-level
+  statistics: it is blind to shifts that look alike in every orientation (a
+  constant image scores 0, about the data's own) and costs 8 passes of the
+  flow (`statistics(..., orientations=True)`). Images in the data in
+  several orientations (horizontal flips) score near 0 rather than below
+  it; turned ones still score above.
 
 `RECOMMENDED` is the default, chosen by measurement on the default MNIST
 run (docs/serving.md, "Out-of-distribution scores").
@@ -74,8 +86,9 @@ from tfp_realnvp.bijectors import factor_out
 
 __all__ = ['SCORES', 'RECOMMENDED', 'CALIBRATION_FILE', 'TooFewImages',
            'DEFAULT_FALSE_POSITIVE_RATE', 'Calibration', 'likelihood_terms',
-           'scale_bits_per_dim', 'png_bits_per_dim', 'statistics', 'score',
-           'calibrate', 'perturb', 'auroc', 'fpr_at_tpr']
+           'scale_bits_per_dim', 'png_bits_per_dim', 'symmetries',
+           'statistics', 'score', 'threshold_at', 'calibrate', 'perturb',
+           'auroc', 'fpr_at_tpr']
 
 class TooFewImages(ValueError):
   """Too few in-distribution images to fit a calibration's covariance.
@@ -99,7 +112,11 @@ class TooFewImages(ValueError):
 
 
 # The scores' names, as `score` and `Calibration.thresholds` take them.
-SCORES = ('nll', 'typicality', 'complexity', 'last_scale', 'scales')
+SCORES = ('nll', 'typicality', 'complexity', 'last_scale', 'scales',
+          'orientation')
+# The score that needs `statistics(..., orientations=True)`; a calibration
+# has its threshold only if calibrated with them.
+_ORIENTATION = 'orientation'
 # The default score: the best worst-case AUROC of docs/serving.md's sets.
 RECOMMENDED = 'scales'
 # The calibration's file in a run's model_dir, written by bin/train.
@@ -233,13 +250,46 @@ def png_bits_per_dim(images):
   return 8. * tf.cast(lengths, tf.float32) / num_dims
 
 
-def statistics(dist, images):
+def symmetries(images):
+  """The 8 symmetries of the square applied to `images` `[N, H, W, C]`.
+
+  A list: `k` quarter turns (`tf.image.rot90`) of the images (k = 0..3),
+  then of their transposes (4..7); the first is `images` itself. Needs
+  square images.
+
+  #### Example
+
+  ```python
+  import numpy as np
+  from tfp_realnvp import ood
+
+  images = np.arange(4, dtype=np.uint8).reshape([1, 2, 2, 1])
+  turned = ood.symmetries(images)  # 8 of [1, 2, 2, 1]
+  np.testing.assert_array_equal(turned[2], images[:, ::-1, ::-1])
+  ```
+  """
+  images = tf.convert_to_tensor(images)
+  if images.shape[1] != images.shape[2]:
+    raise ValueError('the orientation score needs square images; got '
+                     f'{images.shape[1]}x{images.shape[2]}')
+  transposed = tf.transpose(images, [0, 2, 1, 3])
+  return [tf.image.rot90(x, k) for x in (images, transposed)
+          for k in range(4)]
+
+
+def _nll(log_det, latent):
+  return tf.reduce_sum(_shares(log_det, latent), axis=-1)
+
+
+def statistics(dist, images, orientations=False):
   """The model's statistics of `images`, from which every score follows.
 
   Returns a dict of float32 tensors: `log_det` `[N, K + 1]` and `latent`
   `[N, K]` (`likelihood_terms`), `scales` `[N, K]` (`scale_bits_per_dim`),
   `nll` `[N]` (their sum: bits/dim at bin centres), `png` `[N]`
-  (`png_bits_per_dim`).
+  (`png_bits_per_dim`); with `orientations`, also `orientation` `[N]`: `nll`
+  minus the smallest `nll` of the 7 other `ood.symmetries` (7 more passes
+  of the flow).
 
   #### Example
 
@@ -253,13 +303,23 @@ def statistics(dist, images):
   images = np.random.default_rng(0).integers(0, 256, [3, 8, 8, 1], np.uint8)
   stats = ood.statistics(dist, images)
   ood.score(stats, None, 'complexity')  # nll - png, [3]
+  ood.score(ood.statistics(dist, images, orientations=True), None,
+            'orientation')
   ```
   """
   log_det, latent = likelihood_terms(dist, images)
   scales = _shares(log_det, latent)
-  return {'log_det': log_det, 'latent': latent, 'scales': scales,
-          'nll': tf.reduce_sum(scales, axis=-1),
-          'png': png_bits_per_dim(images)}
+  stats = {'log_det': log_det, 'latent': latent, 'scales': scales,
+           'nll': tf.reduce_sum(scales, axis=-1),
+           'png': png_bits_per_dim(images)}
+  if orientations:
+    # The same arithmetic as `nll`: an image alike in every orientation
+    # scores exactly 0.
+    others = [_nll(*likelihood_terms(dist, turned))
+              for turned in symmetries(images)[1:]]
+    stats[_ORIENTATION] = _nll(log_det, latent) - tf.reduce_min(
+        tf.stack(others), axis=0)
+  return stats
 
 
 def _features(stats):
@@ -278,7 +338,8 @@ class Calibration:
     feature_precision: `Sigma^-1`, its inverse covariance (pseudo-inverse),
       (2K+2)^2 (nested lists).
     thresholds: score name -> threshold: at most `false_positive_rate` of
-      the calibration images score above it.
+      the calibration images score above it. Every score's but
+      `orientation`'s, which is there if calibrated with it.
     false_positive_rate: the fraction the thresholds allow above.
     num_images: how many images calibrated.
     recommended: the score the export serves, `RECOMMENDED` by default.
@@ -311,7 +372,11 @@ class Calibration:
 
   def threshold(self, name=None):
     """The threshold of score `name` (default: the recommended one)."""
-    return self.thresholds[name or self.recommended]
+    name = name or self.recommended
+    if name not in self.thresholds:
+      raise ValueError(f'this calibration has no threshold of {name!r}; '
+                       'calibrate on statistics(..., orientations=True)')
+    return self.thresholds[name]
 
   def to_json(self):
     return json.dumps(dataclasses.asdict(self), indent=2) + '\n'
@@ -324,11 +389,12 @@ class Calibration:
     except (ValueError, TypeError) as e:
       raise ValueError(f'{path} is not an out-of-distribution calibration '
                        f'({e}); run bin/train again to rewrite it') from e
-    if sorted(calibration.thresholds) != sorted(SCORES) or (
-        calibration.recommended not in SCORES):
+    required = set(SCORES) - {_ORIENTATION}
+    if not required <= set(calibration.thresholds) <= set(SCORES) or (
+        calibration.recommended not in calibration.thresholds):
       raise ValueError(f'{path} has thresholds of {sorted(calibration.thresholds)} '
                        f'(recommended: {calibration.recommended!r}); expected '
-                       f'{sorted(SCORES)}')
+                       f'{sorted(required)}, {_ORIENTATION!r} optional')
     return calibration
 
   def save(self, model_dir):
@@ -350,8 +416,9 @@ def score(stats, calibration, name=None):
   """Score `name` of `statistics(dist, images)`: higher = more anomalous.
 
   `name` is one of `SCORES`, by default the calibration's recommended one;
-  returns float32 `[N]`. `nll`, `complexity` and `last_scale` need no
-  calibration (pass None).
+  returns float32 `[N]`. `nll`, `complexity`, `last_scale` and
+  `orientation` need no calibration (pass None); `orientation` needs
+  `statistics(..., orientations=True)`.
 
   #### Example
 
@@ -379,6 +446,11 @@ def score(stats, calibration, name=None):
     num_scales = stats['scales'].shape[-1]
     # The coarsest scale holds 2^-(K-1) of the dimensions.
     return stats['scales'][:, -1] * 2. ** (num_scales - 1)
+  if name == _ORIENTATION:
+    if _ORIENTATION not in stats:
+      raise ValueError(f'score {name!r} needs statistics(dist, images, '
+                       'orientations=True)')
+    return stats[_ORIENTATION]
   if calibration is None:
     raise ValueError(f'score {name!r} needs a calibration')
   if name == 'typicality':
@@ -389,9 +461,20 @@ def score(stats, calibration, name=None):
   return tf.einsum('ni,ij,nj->n', offset, precision, offset)
 
 
-def _threshold(scores, false_positive_rate):
-  """The smallest calibration score with at most `false_positive_rate` of
-  `scores` above it."""
+def threshold_at(scores, false_positive_rate):
+  """A threshold on in-distribution `scores` at a false-positive rate.
+
+  The smallest of `scores` with at most `false_positive_rate` of them above
+  it.
+
+  #### Example
+
+  ```python
+  from tfp_realnvp import ood
+
+  ood.threshold_at([1., 2., 3., 4.], 0.25)  # 3.0: only 4 is above
+  ```
+  """
   ordered = np.sort(np.asarray(scores, np.float64))[::-1]
   allowed = math.floor(false_positive_rate * len(ordered) + 1e-9)
   return float(ordered[min(allowed, len(ordered) - 1)])
@@ -403,7 +486,8 @@ def calibrate(stats, false_positive_rate=DEFAULT_FALSE_POSITIVE_RATE,
 
   Use images training did not use (the validation split): on the training
   images the likelihood is optimistic. Each threshold lets at most
-  `false_positive_rate` of these images score above it.
+  `false_positive_rate` of these images score above it; `orientation` gets
+  one if `stats` has its statistics.
 
   #### Example
 
@@ -438,8 +522,13 @@ def calibrate(stats, false_positive_rate=DEFAULT_FALSE_POSITIVE_RATE,
       feature_mean=mean.tolist(), feature_precision=precision.tolist(),
       thresholds={}, false_positive_rate=false_positive_rate,
       num_images=num_images, recommended=recommended)
-  thresholds = {name: _threshold(score(stats, provisional, name),
-                                 false_positive_rate) for name in SCORES}
+  names = [name for name in SCORES
+           if name != _ORIENTATION or _ORIENTATION in stats]
+  if recommended not in names:
+    raise ValueError(f'recommended score {recommended!r} is not among the '
+                     f'calibrated ones, {names}')
+  thresholds = {name: threshold_at(score(stats, provisional, name),
+                                   false_positive_rate) for name in names}
   return dataclasses.replace(provisional, thresholds=thresholds)
 
 

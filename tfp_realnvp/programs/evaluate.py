@@ -55,9 +55,12 @@ def print_ood(result, ood_name):
   for name, r in result.scores.items():
     print(f'{name:<12}{r.auroc:>8.3f}{r.fpr_at_95_tpr:>12.3f}'
           f'{r.threshold:>11.4g}{r.in_above:>8.3f}{r.out_above:>9.3f}')
-  source = ('calibrated here on these in-distribution images (the run has '
-            'no ood_calibration.json)' if result.calibrated_here else
-            "the run's ood_calibration.json")
+  here = 'fitted here on these in-distribution images'
+  if set(result.fitted_here) == set(result.scores):
+    source = f'{here} (the run has no ood_calibration.json)'
+  else:
+    source = "the run's ood_calibration.json" + ''.join(
+        f'; {name}: {here}' for name in result.fitted_here)
   print(f'recommended: {result.recommended}; thresholds: {source}')
   print(f'histogram: {result.histogram}')
 

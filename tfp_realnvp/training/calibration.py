@@ -18,13 +18,14 @@ __all__ = ['dataset_statistics', 'write_calibration']
 BATCH_SIZE = 250
 
 
-def dataset_statistics(dist, images, batch_size=BATCH_SIZE):
+def dataset_statistics(dist, images, batch_size=BATCH_SIZE,
+                       orientations=False):
   """`ood.statistics` of a dataset of uint8 images, as numpy arrays."""
   shape = [None, *(int(d) for d in dist.event_shape)]
 
   @tf.function(input_signature=[tf.TensorSpec(shape, tf.uint8)])
   def statistics(batch):
-    return ood.statistics(dist, batch)
+    return ood.statistics(dist, batch, orientations)
 
   parts = [statistics(batch) for batch in images.batch(batch_size)]
   if not parts:

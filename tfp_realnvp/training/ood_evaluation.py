@@ -31,7 +31,9 @@ class OodEvaluation:
   recommended: str
   num_in: int
   num_out: int
-  calibrated_here: bool  # the run had no calibration file
+  fitted_here: tuple  # scores whose thresholds were fitted on the in-
+  # distribution images here: all without the run's calibration file, else
+  # those it lacks ('orientation': bin/train does not compute it)
   histogram: str  # path of the PNG
 
 
@@ -63,7 +65,8 @@ def evaluate_ood(model_dir, ood_dataset, ood_data_dir=None, ood_split=None,
   else 'validation'), folder and npz images made the model's size
   (`ood_image_size`, default the model's side) and channels (RGB and gray
   converted). Thresholds are the run's calibration (`ood_calibration.json`);
-  a run without one is calibrated here on the in-distribution images.
+  a run without one is calibrated here on the in-distribution images, as is
+  the `orientation` score's threshold (bin/train leaves it out: 8 passes).
   Writes a histogram of each score, both sets, to `histogram` (default
   `model_dir/ood_histogram.png`).
   """
@@ -88,12 +91,22 @@ def evaluate_ood(model_dir, ood_dataset, ood_data_dir=None, ood_split=None,
   out_images = _matched(data.load(ood_dataset, ood_split, ood_data_dir,
                                   image_size=ood_image_size), shape,
                         ood_dataset)
-  in_stats = calibration_lib.dataset_statistics(dist, in_images)
-  out_stats = calibration_lib.dataset_statistics(dist, out_images)
+  in_stats = calibration_lib.dataset_statistics(dist, in_images,
+                                                orientations=True)
+  out_stats = calibration_lib.dataset_statistics(dist, out_images,
+                                                 orientations=True)
   calibration = ood.Calibration.load(model_dir)
-  calibrated_here = calibration is None
-  if calibrated_here:
+  if calibration is None:
     calibration = ood.calibrate(in_stats)
+    fitted_here = ood.SCORES
+  else:
+    fitted_here = tuple(name for name in ood.SCORES
+                        if name not in calibration.thresholds)
+    calibration = dataclasses.replace(calibration, thresholds={
+        **calibration.thresholds,
+        **{name: ood.threshold_at(ood.score(in_stats, calibration, name),
+                                  calibration.false_positive_rate)
+           for name in fitted_here}})
   results, scores = {}, {}
   for name in ood.SCORES:
     s_in = ood.score(in_stats, calibration, name).numpy()
@@ -108,7 +121,7 @@ def evaluate_ood(model_dir, ood_dataset, ood_data_dir=None, ood_split=None,
       f'{ood_dataset} {posixpath.basename(str(ood_data_dir).rstrip("/"))}')
   write_histogram(histogram, scores, f'{dataset} {split}', out_name)
   return OodEvaluation(results, calibration.recommended, len(s_in),
-                       len(s_out), calibrated_here, histogram)
+                       len(s_out), fitted_here, histogram)
 
 
 def write_histogram(path, scores, in_name, out_name):
