@@ -71,9 +71,11 @@ def test_epochs_differ_with_a_seed(digits, random_access):
 
 
 def _source(examples, random_access):
-  """`examples` as a dataset with random access or without (filtered)."""
+  """`examples` as a dataset with random access or without (filtered, of a
+  known length as tfds's are)."""
   dataset = tf.data.Dataset.from_tensor_slices(examples)
-  return dataset if random_access else dataset.filter(lambda *_: True)
+  return dataset if random_access else dataset.filter(lambda *_: True).apply(
+      tf.data.experimental.assert_cardinality(dataset.cardinality()))
 
 
 def _numbered(n, read=None):
