@@ -93,10 +93,7 @@ def lmdb_report(data_dir, category):
   import os
   import tempfile
   import lmdb
-  import functools
-import weakref
-
-import tensorflow as tf
+  import tensorflow as tf
   from tfp_realnvp import data
 
   png = tf.io.encode_png(tf.zeros([8, 8, 3], tf.uint8)).numpy()
