@@ -39,6 +39,11 @@ def test_trains_on_the_good_files_and_reports_the_bad(messy, tmp_path):
   assert all(f'skipped: cannot decode image {path}' in result.stdout
              for path in bad)
   assert 'epoch 1,' in result.stdout
+  # Resumed, the run does not decode the whole folder again to report it.
+  resumed = run('train', '--dataset=folder', f'--data_dir={folder}',
+                f'--model_dir={tmp_path / "model"}', *SMALL[:-1], '--epochs=2')
+  assert 'bad files skipped' not in resumed.stdout
+  assert 'epoch 2,' in resumed.stdout
 
 
 @pytest.mark.slow

@@ -114,7 +114,12 @@ def main(argv):
   del argv
   if not FLAGS['verbosity'].present:  # Keep absl's INFO lines out of the progress bar.
     logging.set_verbosity(logging.WARNING)
-  if FLAGS.dataset == 'folder' and FLAGS.data_dir and not FLAGS.strict_data:
+  # Decoding every file takes long on a large folder: reported once, when the
+  # run starts, not again at each resume.
+  if (FLAGS.dataset == 'folder' and FLAGS.data_dir and not FLAGS.strict_data
+      and not experiment.has_checkpoint(FLAGS.model_dir or
+                                        experiment.default_model_dir(
+                                            FLAGS.dataset, FLAGS.conditional))):
     _report_bad_files(FLAGS.data_dir)
   result = training.train(
       FLAGS.dataset, FLAGS.model_dir, FLAGS.data_dir, FLAGS.download,

@@ -213,6 +213,18 @@ def _restore_newest_intact(checkpoint, directory, partial=False):
       'nothing was deleted')
 
 
+def default_model_dir(dataset, conditional=False):
+  """`train`'s model directory when none is given."""
+  return storage.join('runs', f'{dataset}_conditional' if conditional
+                      else dataset)
+
+
+def has_checkpoint(model_dir):
+  """Whether a run in `model_dir` has written a checkpoint (resumes)."""
+  return tf.io.gfile.exists(
+      storage.join(model_dir, CHECKPOINT_DIR, 'checkpoint'))
+
+
 def _run_config(model_dir, dataset, data_dir, seed, conditional, image_size,
                 hyperparameters):
   """The saved config of `model_dir` if any (resuming), else the preset's."""
@@ -355,9 +367,8 @@ def train(dataset='mnist', model_dir=None, data_dir=None, download=False,
                      f'got {checkpoint_every_minutes!r}.')
   if data_dir is not None:
     storage.check_filesystem(data_dir, 'data_dir')
-  default_dir = f'{dataset}_conditional' if conditional else dataset
   model_dir = storage.check_writable(
-      model_dir or storage.join('runs', default_dir), 'model_dir',
+      model_dir or default_model_dir(dataset, conditional), 'model_dir',
       directory=True)
   config = _run_config(model_dir, dataset, data_dir, seed, conditional,
                        image_size, hyperparameters)
