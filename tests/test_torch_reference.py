@@ -80,6 +80,12 @@ def test_squeezes_invert_and_factor_out_keeps_the_diagonal_pixels():
       (torch_reference.squeeze_diagonal_first,
        torch_reference.unsqueeze_diagonal_first)]:
     assert torch.equal(unsqueeze(squeeze(x)), x)
+    # In and out channels-last, oneDNN's layout (no reorders).
+    squeezed = squeeze(x.contiguous(memory_format=torch.channels_last))
+    assert torch.equal(squeezed, squeeze(x))
+    assert squeezed.is_contiguous(memory_format=torch.channels_last)
+    assert unsqueeze(squeezed).is_contiguous(
+        memory_format=torch.channels_last)
   # Channel 4c + 2i + j holds pixel (i, j) of channel c's 2x2 blocks.
   assert torch.equal(torch_reference.squeeze(x)[:, 4 + 2], x[:, 1, 1::2, ::2])
   on = torch_reference.squeeze_diagonal_first(x)[:, :4]
