@@ -117,7 +117,8 @@ SCORES = ('nll', 'typicality', 'complexity', 'last_scale', 'scales',
 # The score that needs `statistics(..., orientations=True)`; a calibration
 # has its threshold only if calibrated with them.
 _ORIENTATION = 'orientation'
-# The default score: the best worst-case AUROC of docs/serving.md's sets.
+# The default score: of those with AUROC >= 0.95 on each of docs/serving.md's
+# easy sets, the best worst case there and on its semantic shifts.
 RECOMMENDED = 'scales'
 # The calibration's file in a run's model_dir, written by bin/train.
 CALIBRATION_FILE = 'ood_calibration.json'
