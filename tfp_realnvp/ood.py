@@ -90,6 +90,7 @@ __all__ = ['SCORES', 'RECOMMENDED', 'CALIBRATION_FILE', 'TooFewImages',
            'statistics', 'score', 'threshold_at', 'calibrate', 'perturb',
            'auroc', 'fpr_at_tpr']
 
+
 class TooFewImages(ValueError):
   """Too few in-distribution images to fit a calibration's covariance.
 
@@ -311,15 +312,15 @@ def statistics(dist, images, orientations=False):
   log_det, latent = likelihood_terms(dist, images)
   scales = _shares(log_det, latent)
   stats = {'log_det': log_det, 'latent': latent, 'scales': scales,
-           'nll': tf.reduce_sum(scales, axis=-1),
+           'nll': tf.reduce_sum(scales, axis=-1),  # = _nll(log_det, latent)
            'png': png_bits_per_dim(images)}
   if orientations:
     # The same arithmetic as `nll`: an image alike in every orientation
     # scores exactly 0.
     others = [_nll(*likelihood_terms(dist, turned))
               for turned in symmetries(images)[1:]]
-    stats[_ORIENTATION] = _nll(log_det, latent) - tf.reduce_min(
-        tf.stack(others), axis=0)
+    stats[_ORIENTATION] = stats['nll'] - tf.reduce_min(tf.stack(others),
+                                                       axis=0)
   return stats
 
 
