@@ -7,8 +7,10 @@
 
 Prints one JSON line per configuration as it finishes, then a Markdown table
 (and the issue's targets for cifar10_paper), which --out also receives.
-The report's first line gives the machine's fp32 peak and what the kernel
-takes to hand a program new memory (`benchmark_timing.first_touch_s_per_gb`).
+The report's first line gives the machine's peak at each precision (the
+fastest matrix product or 3x3 convolution of TensorFlow, and of PyTorch
+with --reference=torch) and what the kernel takes to hand a program new
+memory (`benchmark_timing.first_touch_s_per_gb`).
 Progress goes to stderr: a line as each measurement (the peak, the first
 touch, each configuration, each reference) starts and as it ends, with its
 time.
@@ -153,11 +155,20 @@ def main(argv):
   paths = (list(benchmark_lib.TRAIN_PATHS) if FLAGS.train_path == 'both'
            else [FLAGS.train_path])
   sizes = [int(n) for n in FLAGS.peak_matrix_sizes]
-  peaks = {}
+  # Each precision's peak is the fastest kernel either framework reaches.
+  kernels = {}
   for precision in precisions:
     with _announced(f'peak {precision}'):
-      peaks[precision] = benchmark_lib.in_subprocess(
-          benchmark_lib.measure_peak, precision, sizes)
+      kernels[precision] = {
+          f'TensorFlow {kind}': gflops for kind, gflops in
+          benchmark_lib.in_subprocess(benchmark_lib.measure_peak, precision,
+                                      sizes).items()}
+      if FLAGS.reference:
+        kernels[precision].update(
+            (f'PyTorch {kind}', gflops) for kind, gflops in
+            benchmark_lib.reference_peak(precision, sizes,
+                                         FLAGS.reference_threads).items())
+  peaks = {p: max(k.values(), default=None) for p, k in kernels.items()}
   with _announced('first touch of new memory'):
     fresh, again = benchmark_lib.in_subprocess(
         benchmark_timing.first_touch_s_per_gb)
@@ -203,14 +214,18 @@ def main(argv):
       if theirs:
         references.append(benchmark_lib.best_of(theirs))
 
-  peak_text = ', '.join(
-      f'{p} {"unsupported" if g is None else f"{g:.1f} GFLOP/s"}'
-      for p, g in peaks.items())
+  peak_text = '; '.join(
+      f'{p} ' + (', '.join(f'{kind} {g:.1f}' for kind, g in sorted(
+          k.items(), key=lambda item: -item[1])) + ' GFLOP/s'
+                 if k else 'unsupported')
+      for p, k in kernels.items())
   onednn = os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')
   report = '\n\n'.join(filter(None, [
       'Command: `' + ' '.join(['bin/benchmark', *sys.argv[1:]]) + '`.\n\n'
       f'Machine: {benchmark_lib.machine()}. '
-      f'Peak (best {"/".join(FLAGS.peak_matrix_sizes)}^2 matrix product): '
+      'Peak, the fastest kernel (best '
+      f'{"/".join(FLAGS.peak_matrix_sizes)}^2 matrix product; 3x3 '
+      'convolution of 64 feature maps on 64x32x32): '
       f'{peak_text}. {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, '
       f'TF_ENABLE_ONEDNN_OPTS={onednn}. First touch of new memory: '
       f'{fresh:.2f} kernel CPU s/GB fresh, {again:.2f} just freed (a '

@@ -3,10 +3,12 @@
 Each configuration runs in a fresh process, so its peak resident memory is its
 own and no traced function or XLA cache carries over. Efficiency is analytic:
 useful FLOPs (the coupling networks' convolutions, counted from the model's
-shapes) times images/s, over the peak of a large matrix product.
+shapes) times images/s, over the peak: the fastest of large matrix products
+and a large convolution (`measure_peak`; bin/benchmark adds PyTorch's,
+`reference_peak`, with --reference=torch).
 
 ```python
-peaks = {'fp32': in_subprocess(measure_peak, 'fp32')}
+peaks = {'fp32': max(in_subprocess(measure_peak, 'fp32').values())}
 rows = [run_config('small', 'fp32', jit_compile=False, seconds=10,
                    peaks=peaks)]
 print(markdown_table(rows))
@@ -32,7 +34,9 @@ import tensorflow as tf
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 import tf_keras
 
+from benchmark_timing import best_gflops as _best_gflops
 from benchmark_timing import images_per_second as _images_per_second
+from benchmark_timing import PEAK_CONVOLUTION
 from benchmark_timing import peak_rss_gb as _peak_rss_gb
 from benchmark_timing import system_cpu_s as _system_cpu_s
 
@@ -45,7 +49,8 @@ from tfp_realnvp.training import presets
 from tfp_realnvp.training import strategies
 
 __all__ = ['CONFIGS', 'PRECISIONS', 'Config', 'coupling_inputs',
-           'forward_flops', 'num_parameters', 'measure_peak', 'measure',
+           'forward_flops', 'num_parameters', 'measure_peak', 'reference_peak',
+           'measure',
            'profile', 'profile_table', 'run_config', 'in_subprocess',
            'markdown_table', 'targets_table', 'TORCH_MISSING',
            'torch_available', 'run_reference', 'best_of', 'ratios', 'TRAIN_PATHS',
@@ -131,28 +136,56 @@ def num_parameters(dist):
 
 
 def measure_peak(precision, sizes=(1024, 2048, 4096), repeats=5):
-  """Best GFLOP/s of square matrix products, or None if `precision` fails.
+  """Best GFLOP/s of TensorFlow's kernels at `precision`, by kind.
 
-  Best over sizes too: which size runs fastest depends on the kernels and
-  caches (TF's default CPU kernels run 4096^2 a third slower than 2048^2).
+  `{'matrix product': best over square sides `sizes`, '3x3 convolution':
+  the widest convolution of the paper's CIFAR-10 model}`; `{}` if
+  `precision` fails. Best over sizes too: which size runs fastest depends
+  on the kernels and caches (TF's default CPU kernels run 4096^2 a third
+  slower than 2048^2).
   """
   dtype = tf_keras.mixed_precision.Policy(
       strategies.PRECISIONS[precision] or 'float32').compute_dtype
-  best = 0.
-  for size in sizes:
-    a = tf.random.normal([size, size], dtype=tf.float32)
-    a, b = tf.cast(a, dtype), tf.cast(tf.transpose(a), dtype)
-    # Summed, so that fetching the result copies one number, not a matrix.
-    matmul = tf.function(lambda: tf.reduce_sum(tf.cast(a @ b, tf.float32)))
-    try:
-      matmul().numpy()  # Trace and warm up.
-    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
-      return None
-    for _ in range(repeats):
-      start = time.perf_counter()
-      matmul().numpy()
-      best = max(best, 2 * size**3 / (time.perf_counter() - start) / 1e9)
-  return best
+
+  def best(kernel, flops):
+    # Summed, so that fetching the result copies one number, not a tensor.
+    run = tf.function(lambda: tf.reduce_sum(tf.cast(kernel(), tf.float32)))
+    return _best_gflops(lambda: run().numpy(), flops, repeats)
+
+  try:
+    matmul = 0.
+    for size in sizes:
+      a = tf.random.normal([size, size], dtype=tf.float32)
+      a, b = tf.cast(a, dtype), tf.cast(tf.transpose(a), dtype)
+      matmul = max(matmul, best(lambda: a @ b, 2 * size**3))
+    (batch, height, width, channels), side, out = PEAK_CONVOLUTION
+    x = tf.cast(tf.random.normal([batch, height, width, channels]), dtype)
+    kernel = tf.cast(tf.random.normal([side, side, channels, out]), dtype)
+    conv = best(lambda: tf.nn.conv2d(x, kernel, 1, 'SAME'),
+                2 * batch * height * width * channels * out * side**2)
+  except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
+    return {}
+  return {'matrix product': matmul, '3x3 convolution': conv}
+
+
+def reference_peak(precision, sizes=(1024, 2048, 4096), threads=2):
+  """The PyTorch reference's `peak_gflops` at `precision`, in its own process."""
+  return _torch_reference(f'the PyTorch peak at {precision}', [
+      '--peak=' + ','.join(map(str, sizes)), f'--threads={threads}',
+      f'--precision={precision}'])
+
+
+def _torch_reference(what, args):
+  """The JSON line `bin/torch_reference.py args` prints, run in its own
+  interpreter, so that neither TensorFlow nor this process's memory counts."""
+  command = [sys.executable,
+             os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          'torch_reference.py'), *args]
+  result = subprocess.run(command, capture_output=True, text=True,
+                          check=False)
+  if result.returncode:
+    raise RuntimeError(f'{what} failed:\n{result.stderr[-3000:]}')
+  return json.loads(result.stdout.splitlines()[-1])
 
 
 def _config(name, image_size=None):
@@ -523,23 +556,15 @@ def run_reference(name, seconds, batch_size=None, image_size=None,
   """
   config = _config(name, image_size)
   architecture = config.architecture
-  command = [
-      sys.executable,
-      os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                   'torch_reference.py'),
+  row = _torch_reference(f'The PyTorch reference of {name}', [
       '--image_shape=' + ','.join(map(str, architecture.event_shape)),
       f'--num_scales={architecture.num_scales}',
       f'--num_blocks={architecture.num_res_blocks}',
       f'--num_filters={architecture.num_filters}',
       f'--batch_size={batch_size or config.training.batch_size}',
       f'--seconds={seconds}', f'--threads={threads}',
-      f'--precision={precision}']
-  result = subprocess.run(command, capture_output=True, text=True,
-                          check=False)
-  if result.returncode:
-    raise RuntimeError(f'The PyTorch reference of {name} failed:\n'
-                       f'{result.stderr[-3000:]}')
-  return {'config': name, **json.loads(result.stdout.splitlines()[-1])}
+      f'--precision={precision}'])
+  return {'config': name, **row}
 
 
 # (title, key, format); each compared as ours / reference.

@@ -12,7 +12,28 @@ import time
 import numpy as np
 
 __all__ = ['images_per_second', 'peak_rss_gb', 'system_cpu_s',
-           'first_touch_s_per_gb']
+           'first_touch_s_per_gb', 'best_gflops', 'PEAK_CONVOLUTION']
+
+# The kernels that measure a machine's peak, in each framework: square
+# matrix products, and the widest 3x3 convolution of the paper's CIFAR-10
+# model at batch 64: input [batch, height, width, channels], kernel side,
+# output channels.
+PEAK_CONVOLUTION = ((64, 32, 32, 64), 3, 64)
+
+
+def best_gflops(run, flops, repeats=5):
+  """`flops` over the best of `repeats` timed calls of `run`, in GFLOP/s.
+
+  `run()` must return only when its work is done; one untimed call first
+  warms it up.
+  """
+  run()
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    run()
+    times.append(time.perf_counter() - start)
+  return flops / min(times) / 1e9
 
 
 def peak_rss_gb():

@@ -48,6 +48,7 @@ Unlike chrischute's `forward`, `log_prob` takes pixels already dequantized
   python bin/torch_reference.py --image_shape=32,32,3 --num_scales=2 \
       --num_blocks=8 --num_filters=64 --batch_size=64 --seconds=10
   python bin/torch_reference.py --count   # parameters and GFLOP/image only
+  python bin/torch_reference.py --peak=1024,2048 --precision=bf16  # GFLOP/s
 
 prints one JSON line, the keys of `benchmark_lib.measure`'s rows.
 """
@@ -62,7 +63,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from benchmark_timing import images_per_second, peak_rss_gb
+from benchmark_timing import best_gflops, images_per_second, peak_rss_gb
+from benchmark_timing import PEAK_CONVOLUTION
 
 __all__ = ['RealNVP', 'num_parameters', 'forward_flops', 'training_step',
            'log_prob_pass', 'sample_pass', 'measure']
@@ -433,6 +435,36 @@ def measure(image_shape, num_scales, num_blocks, num_filters, batch_size,
   }
 
 
+def peak_gflops(precision, sizes=(1024, 2048, 4096), repeats=5,
+                threads=THREADS):
+  """Best GFLOP/s of PyTorch's kernels at `precision`, by kind.
+
+  `{'matrix product': best over square sides `sizes`, '3x3 convolution':
+  PEAK_CONVOLUTION's forward pass (channels-last, as the flow runs it)}`;
+  bf16 operands are bfloat16 tensors, as autocast makes them.
+  """
+  torch.set_num_threads(threads)
+  dtype = torch.bfloat16 if precision == 'bf16' else torch.float32
+
+  def best(run, flops):
+    with torch.no_grad():
+      return best_gflops(run, flops, repeats)
+
+  matmul = 0.
+  for size in sizes:
+    a = torch.randn(size, size).to(dtype)
+    b = a.t().contiguous()
+    matmul = max(matmul, best(lambda: (a @ b).sum().item(), 2 * size**3))
+  (batch, height, width, channels), side, out = PEAK_CONVOLUTION
+  x = torch.randn(batch, channels, height, width).to(dtype).to(
+      memory_format=torch.channels_last)
+  kernel = torch.randn(out, channels, side, side).to(dtype).to(
+      memory_format=torch.channels_last)
+  conv = best(lambda: F.conv2d(x, kernel, padding=side // 2).sum().item(),
+              2 * batch * height * width * channels * out * side**2)
+  return {'matrix product': matmul, '3x3 convolution': conv}
+
+
 def _main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   ints = lambda text: tuple(int(n) for n in text.split(','))
@@ -449,8 +481,13 @@ def _main():
                       help='bf16: the forward passes under torch.autocast.')
   parser.add_argument('--count', action='store_true',
                       help='Only print the parameter and FLOP counts.')
+  parser.add_argument('--peak', type=ints, default=None,
+                      help='Only print the best GFLOP/s of matrix products '
+                      'of these sides and of a 3x3 convolution.')
   args = parser.parse_args()
-  if args.count:
+  if args.peak:
+    row = peak_gflops(args.precision, args.peak, threads=args.threads)
+  elif args.count:
     with torch.device('meta'):  # Shapes only: no memory, no initialisation.
       model = RealNVP(args.image_shape, args.num_scales, args.num_blocks,
                       args.num_filters)

@@ -81,6 +81,21 @@ def test_flops_and_parameters_match_hand_count(name):
   assert benchmark_lib.num_parameters(dist) == params
 
 
+CONVOLUTION_FLOPS = 2 * 64 * 32 * 32 * 64 * 64 * 9  # Of PEAK_CONVOLUTION.
+
+
+def test_peak_counts_each_kernels_flops_and_runs_in_bf16(monkeypatch):
+  peaks = benchmark_lib.measure_peak('bf16', sizes=(32, 64), repeats=1)
+  assert set(peaks) == {'matrix product', '3x3 convolution'}
+  assert all(gflops > 0 for gflops in peaks.values())
+  # The best size's products over its time; the convolution's likewise.
+  monkeypatch.setattr(benchmark_lib, '_best_gflops',
+                      lambda run, flops, repeats: (run(), flops / 1e9)[1])
+  assert benchmark_lib.measure_peak('fp32', sizes=(32, 64)) == {
+      'matrix product': 2 * 64**3 / 1e9,
+      '3x3 convolution': CONVOLUTION_FLOPS / 1e9}
+
+
 def test_cifar10_paper_size():
   # The authors' CIFAR-10 model: 12.9 GFLOP per image, 19.6 M parameters.
   dist = tfp_realnvp.real_nvp_distribution(
@@ -249,6 +264,9 @@ def test_program_prints_json_lines_and_table(tmp_path):
   assert len(table) == 2 and len(table[0].split(' | ')) == 22
   assert out.read_text() in result.stdout
   assert re.search(r'^Machine: .+, \d+ cores, ', result.stdout, re.M)
+  assert re.search(r'Peak, the fastest kernel .*: fp32 TensorFlow (matrix '
+                   r'product|3x3 convolution) [0-9.]+, TensorFlow .* GFLOP/s',
+                   result.stdout)
   assert re.search(r'First touch of new memory: [0-9.]+ kernel CPU s/GB '
                    r'fresh, [0-9.]+ just freed', result.stdout)
   # As each measurement starts and ends, on stderr only.

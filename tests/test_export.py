@@ -120,8 +120,8 @@ def test_a_bf16_run_is_served_in_float32(tmp_path, images):
   """bfloat16 networks round-trip only to a few pixel levels; the export
   serves the same weights in float32, exact both ways."""
   model_dir = tmp_path / 'bf16'
-  training.train('mnist', model_dir, **tiny.MODEL, batch_size=32, epochs=1,
-                 steps_per_epoch=2, verbose=0, precision='bf16')
+  training.train('mnist', model_dir, **dict(tiny.MODEL, precision='bf16'),
+                 batch_size=32, epochs=1, steps_per_epoch=2, verbose=0)
   run([ROOT / 'bin' / 'export', f'--model_dir={model_dir}',
        f'--export_dir={tmp_path / "export"}'])
   served = tf.saved_model.load(str(tmp_path / 'export' / '1'))

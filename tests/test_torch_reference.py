@@ -174,6 +174,18 @@ def test_benchmark_reference_row_and_comparison():
   assert cells[6].endswith(' = 2.00') and cells[-1].endswith(' = 1.00')
 
 
+def test_peak_counts_each_kernels_flops_in_its_own_process(monkeypatch):
+  import benchmark_lib  # pylint: disable=g-import-not-at-top
+  peaks = benchmark_lib.reference_peak('bf16', sizes=(32, 64), threads=1)
+  assert set(peaks) == {'matrix product', '3x3 convolution'}
+  assert all(gflops > 0 for gflops in peaks.values())
+  monkeypatch.setattr(torch_reference, 'best_gflops',
+                      lambda run, flops, repeats: (run(), flops / 1e9)[1])
+  assert torch_reference.peak_gflops('fp32', sizes=(32, 64), threads=1) == {
+      'matrix product': 2 * 64**3 / 1e9,
+      '3x3 convolution': 2 * 64 * 32 * 32 * 64 * 64 * 9 / 1e9}
+
+
 def test_missing_torch_is_one_line_naming_the_install(monkeypatch):
   import benchmark_lib  # pylint: disable=g-import-not-at-top
   assert benchmark_lib.torch_available()

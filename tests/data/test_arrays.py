@@ -1,9 +1,14 @@
+import os
+
 import numpy as np
 import pytest
 
 from tfp_realnvp import data
 from tfp_realnvp.data import arrays
 from tfp_realnvp.data import transforms
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
 
 
 def _images(dataset):
@@ -24,6 +29,18 @@ def test_embedded_mnist_splits_are_disjoint_and_cover_the_file():
   assert train.dtype == np.uint8
   assert not _keys(train) & _keys(validation)
   assert _keys(train) | _keys(validation) == _keys(everything)
+
+
+def test_held_back_digits_are_outside_the_embedded_file():
+  path = os.path.join(ROOT, 'testdata', 'mnist_heldback500.npz')
+  pairs = list(data.load('npz', 'all', path, with_labels=True)
+               .as_numpy_iterator())
+  images = np.stack([image for image, _ in pairs])
+  labels = np.array([label for _, label in pairs])
+  assert images.shape == (500, *data.image_shape('mnist'))
+  assert len(_keys(images)) == 500
+  assert not _keys(images) & _keys(np.load(arrays.EMBEDDED_MNIST)['images'])
+  np.testing.assert_array_equal(np.bincount(labels), [50] * 10)
 
 
 def test_embedded_mnist_split_is_fixed():

@@ -8,6 +8,7 @@ from tfp_realnvp import config as config_lib
 from tfp_realnvp import data
 from tfp_realnvp.data import arrays
 from tfp_realnvp.training import presets
+from tfp_realnvp.training import strategies
 
 NPZ = str(arrays.EMBEDDED_MNIST)
 
@@ -42,7 +43,9 @@ def test_paper_hyperparameters(name, values):
   a = config.architecture
   assert (a.num_scales, a.num_res_blocks, a.num_filters,
           config.training.batch_size) == values
-  assert a.batch_norm and a.num_bits == 8 and a.network_dtype is None
+  assert a.batch_norm and a.num_bits == 8
+  assert a.network_dtype == strategies.PRECISIONS[
+      strategies.default_precision()]
 
 
 def test_last_scale_is_4x4_or_as_small_as_the_image_allows():

@@ -46,6 +46,27 @@ def test_precision_is_saved_and_rebuilt(tmp_path):
     config.override(precision='fp32')
 
 
+@pytest.mark.parametrize('gpus, gradients, expected', [
+    ([], 'native', 'bf16'), ([], 'xla', 'fp32'),
+    (['GPU:0'], 'native', 'fp32')])
+def test_default_precision_is_bf16_only_on_a_cpu_with_bf16_units(
+    monkeypatch, tmp_path, gpus, gradients, expected):
+  monkeypatch.setattr(
+      tf.config, 'list_logical_devices',
+      lambda kind=None: gpus if kind == 'GPU' else [])
+  monkeypatch.setattr(strategies.networks, 'half_precision_gradients',
+                      lambda dtype: gradients)
+  assert strategies.default_precision() == expected
+  # A new run takes it; one told a precision, or resumed, keeps its own.
+  dtype = lambda config: config.architecture.network_dtype
+  assert dtype(presets.make_config('mnist')) == strategies.PRECISIONS[expected]
+  other = 'fp32' if expected == 'bf16' else 'bf16'
+  presets.make_config('mnist', precision=other).save(tmp_path)
+  saved = presets.Config.load(tmp_path)
+  assert dtype(saved) == dtype(saved.override(precision=None)) == (
+      strategies.PRECISIONS[other])
+
+
 @pytest.mark.parametrize('precision', ['bf16', 'fp16'])
 def test_mixed_precision_training_has_a_finite_float32_loss(precision):
   model = model_lib.FlowModel(config_lib.Architecture(

@@ -87,7 +87,9 @@ flags.DEFINE_integer('collective_timeout', 300, 'multi_worker: fail after '
                      lower_bound=1)
 flags.DEFINE_enum('precision', None, list(strategies.PRECISIONS),
                   'fp32, or bf16/fp16 coupling networks (mixed precision); '
-                  'default: the saved one, or fp32.')
+                  'default: the saved one, else bf16 on a CPU with '
+                  'bfloat16 units (avx512_bf16, amx_bf16) and no GPU, else '
+                  'fp32.')
 flags.DEFINE_bool('conditional', False, 'A class-conditional model of the '
                   'labels (mnist); bin/sample --label draws one class.')
 flags.DEFINE_integer('max_nonfinite', 10, 'Stop after this many steps with a '

@@ -25,4 +25,5 @@ from tfp_realnvp.training.presets import make_config
 from tfp_realnvp.training.presets import Preset
 from tfp_realnvp.training.presets import PRESETS
 from tfp_realnvp.training.presets import Training
+from tfp_realnvp.training.strategies import default_precision
 
