@@ -120,7 +120,9 @@ class Evaluation:
   bits_per_dim: float
   stderr: float  # of the mean over images
   num_images: int
-  roundtrip_error: float  # max |forward(inverse(x)) - x| in pixels, float32
+  # max |forward(inverse(x)) - x| in pixels, the networks in the run's
+  # precision
+  roundtrip_error: float
 
 
 def build_model(config):
