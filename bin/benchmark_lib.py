@@ -37,6 +37,7 @@ import tf_keras
 from benchmark_timing import best_gflops as _best_gflops
 from benchmark_timing import images_per_second as _images_per_second
 from benchmark_timing import PEAK_CONVOLUTION
+from benchmark_timing import PEAK_CONVOLUTION_FLOPS
 from benchmark_timing import peak_rss_gb as _peak_rss_gb
 from benchmark_timing import system_cpu_s as _system_cpu_s
 
@@ -162,7 +163,7 @@ def measure_peak(precision, sizes=(1024, 2048, 4096), repeats=5):
     x = tf.cast(tf.random.normal([batch, height, width, channels]), dtype)
     kernel = tf.cast(tf.random.normal([side, side, channels, out]), dtype)
     conv = best(lambda: tf.nn.conv2d(x, kernel, 1, 'SAME'),
-                2 * batch * height * width * channels * out * side**2)
+                PEAK_CONVOLUTION_FLOPS)
   except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
     return {}
   return {'matrix product': matmul, '3x3 convolution': conv}

@@ -12,13 +12,17 @@ import time
 import numpy as np
 
 __all__ = ['images_per_second', 'peak_rss_gb', 'system_cpu_s',
-           'first_touch_s_per_gb', 'best_gflops', 'PEAK_CONVOLUTION']
+           'first_touch_s_per_gb', 'best_gflops', 'PEAK_CONVOLUTION',
+           'PEAK_CONVOLUTION_FLOPS']
 
 # The kernels that measure a machine's peak, in each framework: square
 # matrix products, and the widest 3x3 convolution of the paper's CIFAR-10
 # model at batch 64: input [batch, height, width, channels], kernel side,
 # output channels.
 PEAK_CONVOLUTION = ((64, 32, 32, 64), 3, 64)
+(_BATCH, _HEIGHT, _WIDTH, _CHANNELS), _SIDE, _OUT = PEAK_CONVOLUTION
+PEAK_CONVOLUTION_FLOPS = (2 * _BATCH * _HEIGHT * _WIDTH * _CHANNELS * _OUT
+                          * _SIDE**2)
 
 
 def best_gflops(run, flops, repeats=5):

@@ -65,9 +65,10 @@ from torch.nn import functional as F
 
 from benchmark_timing import best_gflops, images_per_second, peak_rss_gb
 from benchmark_timing import PEAK_CONVOLUTION
+from benchmark_timing import PEAK_CONVOLUTION_FLOPS
 
 __all__ = ['RealNVP', 'num_parameters', 'forward_flops', 'training_step',
-           'log_prob_pass', 'sample_pass', 'measure']
+           'log_prob_pass', 'sample_pass', 'measure', 'peak_gflops']
 
 THREADS = 2  # This machine kind's cores; TensorFlow uses them all too.
 _BOUNDS = 0.05, 0.9  # logit(0.05 + 0.9 x / 256)
@@ -461,7 +462,7 @@ def peak_gflops(precision, sizes=(1024, 2048, 4096), repeats=5,
   kernel = torch.randn(out, channels, side, side).to(dtype).to(
       memory_format=torch.channels_last)
   conv = best(lambda: F.conv2d(x, kernel, padding=side // 2).sum().item(),
-              2 * batch * height * width * channels * out * side**2)
+              PEAK_CONVOLUTION_FLOPS)
   return {'matrix product': matmul, '3x3 convolution': conv}
 
 
