@@ -20,13 +20,15 @@ patches                 500  the validation digits cut into 7x7 patches,
 upside_down_asymmetric  204  the validation 2, 4, 5 and 7 flipped top to bottom
 rotated_asymmetric      249  the validation 2, 3, 4, 5 and 7 rotated by 180
                              degrees
+turned                  500  the validation digits turned a quarter, each
+                             either way at random
 ```
 
-The last five keep the digits' low-level statistics but not their meaning.
-The last two hold only the classes that are not (nearly) a digit again
-after the transformation, chosen by their shape: 0, 1 and
-8 are about symmetric under both; 6 and 9 turn into each other; 3 is about
-symmetric top to bottom.
+The last six keep the digits' low-level statistics but not their meaning.
+`upside_down_asymmetric` and `rotated_asymmetric` hold only the classes that
+are not (nearly) a digit again after the transformation, chosen by their
+shape: 0, 1 and 8 are about symmetric under both; 6 and 9 turn into each
+other; 3 is about symmetric top to bottom. No digit is one on its side.
 """
 
 import io
@@ -109,6 +111,8 @@ def ood_sets(num, seed):
           digits[np.isin(labels, UPSIDE_DOWN_ASYMMETRIC), ::-1],
       'rotated_asymmetric':
           digits[np.isin(labels, ROTATED_ASYMMETRIC), ::-1, ::-1],
+      'turned': np.stack([np.rot90(digit, rng.choice([1, 3]))
+                          for digit in digits]),
   }
 
 

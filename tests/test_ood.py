@@ -1,5 +1,7 @@
 """Out-of-distribution scores: arithmetic, per-scale terms, calibration."""
 
+import dataclasses
+import json
 import math
 
 import numpy as np
@@ -99,6 +101,15 @@ def test_scores_against_hand_computations():
   mean = features.mean(0)
   offset = np.column_stack([s['log_det'], s['latent'], s['png']]) - mean
   precision = np.linalg.inv(np.cov(features.T))
+  mahalanobis = lambda x: np.einsum('ni,ij,nj->n', x - mean, precision,
+                                    x - mean)
+  def p_value(calibration_scores, scores):
+    n = len(calibration_scores)
+    return np.interp(scores, np.sort(calibration_scores),
+                     (n - np.arange(n)) / (n + 1))
+
+  scales = mahalanobis(np.column_stack([s['log_det'], s['latent'],
+                                        s['png']]))
   expected = {
       'nll': s['nll'],
       'typicality': np.abs(s['nll'] - c['nll'].mean()),
@@ -106,6 +117,9 @@ def test_scores_against_hand_computations():
       'last_scale': 2 * s['scales'][:, 1],  # half the dimensions
       'scales': np.einsum('ni,ij,nj->n', offset, precision, offset),
       'orientation': s['orientation'],
+      'scales_orientation': -np.log(np.minimum(
+          p_value(mahalanobis(features), scales),
+          p_value(c['orientation'], s['orientation']))),
   }
   assert set(expected) == set(ood.SCORES)
   for name, values in expected.items():
@@ -121,6 +135,29 @@ def test_scores_against_hand_computations():
   with pytest.raises(ValueError, match=r"'orientation' needs statistics\("
                      r"dist, images, orientations=True\)"):
     ood.score(stats, None, 'orientation')
+
+
+def test_combined_score_counts_the_calibration_images_above():
+  rng = np.random.default_rng(6)
+  stats = stats_of(rng, 99)
+  calibration = ood.calibrate(stats)
+  assert calibration.recommended == 'scales_orientation'
+  for part in ('scales', 'orientation'):
+    np.testing.assert_array_equal(
+        calibration.tails[part],
+        np.sort(ood.score(stats, calibration, part).numpy()))
+  # From the most anomalous calibration image by either score on, 1 of 100;
+  # the least, as anomalous as the other score finds it.
+  combined = ood.score(stats, calibration).numpy()
+  assert combined.max() == pytest.approx(math.log(100))
+  far = {k: v[:1] for k, v in stats.items()}
+  far['orientation'] = tf.constant([9.], tf.float32)
+  assert ood.score(far, calibration).numpy() == pytest.approx(math.log(100))
+  least = int(np.argmin(stats['orientation']))
+  scales_p = np.interp(ood.score(stats, calibration, 'scales')[least],
+                       calibration.tails['scales'], (99 - np.arange(99)) / 100)
+  assert combined[least] == pytest.approx(
+      -math.log(min(99 / 100, scales_p)), rel=1e-5)
 
 
 def test_orientation_score_by_hand(dist, images):
@@ -152,17 +189,33 @@ def test_orientation_threshold_only_when_calibrated_with_it():
   stats = stats_of(np.random.default_rng(5), 100)
   with_it = ood.calibrate(stats, recommended='orientation')
   assert with_it.threshold() == with_it.thresholds['orientation']
+  oriented = dict(stats)
   del stats['orientation']
-  without = ood.calibrate(stats)
-  assert set(without.thresholds) == set(ood.SCORES) - {'orientation'}
-  with pytest.raises(ValueError, match="no threshold of 'orientation'"):
-    without.threshold('orientation')
-  with pytest.raises(ValueError, match="recommended score 'orientation' is "
-                     'not among the calibrated ones'):
-    ood.calibrate(stats, recommended='orientation')
-  # Files with and without it load (bin/train writes it without).
+  without = ood.calibrate(stats, recommended='scales')
+  assert set(without.thresholds) == set(ood.SCORES) - set(ood.ORIENTED_SCORES)
+  assert set(without.tails) == {'scales'}
+  for name in ood.ORIENTED_SCORES:
+    with pytest.raises(ValueError, match=f"no threshold of '{name}'"):
+      without.threshold(name)
+    with pytest.raises(ValueError, match=f"recommended score '{name}' is "
+                       'not among the calibrated ones'):
+      ood.calibrate(stats, recommended=name)
+  with pytest.raises(ValueError, match=r"needs a calibration with the "
+                     r"calibration images' \['orientation'\] scores"):
+    ood.score(oriented, without, 'scales_orientation')
+  # Files with and without them load (bin/train wrote them without before
+  # the combined score).
   for calibration in (with_it, without):
     assert ood.Calibration.from_json(calibration.to_json()) == calibration
+  # Completed with the orientation statistics, an older calibration is the
+  # one calibrated with them from the start.
+  assert without.completed(oriented) == dataclasses.replace(
+      ood.calibrate(oriented), recommended='scales')
+  assert with_it.completed(oriented) == with_it
+  no_tails = json.dumps({**json.loads(with_it.to_json()), 'tails': {}})
+  with pytest.raises(ValueError, match="a threshold of 'scales_orientation' "
+                     r"but tails of \[\]"):
+    ood.Calibration.from_json(no_tails)
 
 
 @pytest.mark.parametrize('rate', [0.05, 0.1, 0.013])

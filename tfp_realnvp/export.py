@@ -184,8 +184,9 @@ class Servable(tf.Module):
     self.ood_score = None
     if calibration is not None:
       threshold = calibration.threshold()
-      # The orientation score's 7 more passes only when it is served.
-      orientations = calibration.recommended == 'orientation'
+      # The orientation statistics' 7 more passes only when the served score
+      # needs them.
+      orientations = calibration.recommended in ood.ORIENTED_SCORES
 
       @tf.function(input_signature=[images_spec])
       def ood_score(images):

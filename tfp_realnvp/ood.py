@@ -20,6 +20,7 @@ complexity   nll(x) - L(x) / D                       Serra et al. 2020
 last_scale   n_K(x) D / D_K                          Schirrmeister et al. 2020
 scales       (f(x) - mu)^T Sigma^-1 (f(x) - mu)      Morningstar et al. 2021
 orientation  nll(x) - min_T nll(T x)                 geometric shifts only
+scales_orientation  -ln min(P_scales(x), P_orientation(x))   both combined
 ```
 
 - `typicality`: the distance of the log-likelihood from its in-distribution
@@ -57,19 +58,31 @@ orientation  nll(x) - min_T nll(T x)                 geometric shifts only
   flow (`statistics(..., orientations=True)`). Images in the data in
   several orientations (horizontal flips) score near 0 rather than below
   it; turned ones still score above.
+- `scales_orientation`: `scales` and `orientation` as one test, an input as
+  anomalous as the more anomalous of the two finds it. `P_s(x)` is score
+  `s`'s empirical p-value among the `n` calibration images: `(n - i) /
+  (n + 1)` at the i-th smallest of their scores (from 0), linear between
+  them, so from `n / (n + 1)` to `1 / (n + 1)`; the two are combined by
+  their minimum (Tippett, "The Methods of Statistics", 1931). It keeps most
+  of what each catches (simple and unlike images; turned and flipped ones)
+  at the cost of `orientation`'s 8 passes, and it saturates at `ln(n + 1)`
+  from the most anomalous calibration image on: past that, the other
+  scores rank inputs further.
 
 `RECOMMENDED` is the default, chosen by measurement on the default MNIST
 run (docs/serving.md, "Out-of-distribution scores").
 
-A `Calibration` holds the in-distribution statistics (`m`, `mu`, `Sigma`)
-and each score's threshold at a false-positive rate (default 5%): at most
+A `Calibration` holds the in-distribution statistics (`m`, `mu`, `Sigma`,
+the calibration images' `scales` and `orientation` scores) and each score's
+threshold at a false-positive rate (default 5%): at most
 that fraction of the calibration images score above it.
 
 ```python
-stats = ood.statistics(dist, validation_images)
+stats = ood.statistics(dist, validation_images, orientations=True)
 calibration = ood.calibrate(stats)            # 5% false positives
 calibration.save(model_dir)                   # model_dir/ood_calibration.json
-score = ood.score(ood.statistics(dist, images), calibration)  # recommended
+stats = ood.statistics(dist, images, orientations=True)
+score = ood.score(stats, calibration)         # the recommended score
 is_ood = score > calibration.threshold()
 ```
 """
@@ -84,7 +97,8 @@ import tensorflow as tf
 from tfp_realnvp import storage
 from tfp_realnvp.bijectors import factor_out
 
-__all__ = ['SCORES', 'RECOMMENDED', 'CALIBRATION_FILE', 'TooFewImages',
+__all__ = ['SCORES', 'ORIENTED_SCORES', 'RECOMMENDED', 'CALIBRATION_FILE',
+           'TooFewImages',
            'DEFAULT_FALSE_POSITIVE_RATE', 'Calibration', 'likelihood_terms',
            'scale_bits_per_dim', 'png_bits_per_dim', 'symmetries',
            'statistics', 'score', 'threshold_at', 'calibrate', 'perturb',
@@ -114,13 +128,18 @@ class TooFewImages(ValueError):
 
 # The scores' names, as `score` and `Calibration.thresholds` take them.
 SCORES = ('nll', 'typicality', 'complexity', 'last_scale', 'scales',
-          'orientation')
-# The score that needs `statistics(..., orientations=True)`; a calibration
-# has its threshold only if calibrated with them.
+          'orientation', 'scales_orientation')
 _ORIENTATION = 'orientation'
+_COMBINED = 'scales_orientation'
+# The scores `_COMBINED` combines, whose calibration scores a calibration
+# keeps (`Calibration.tails`).
+_PARTS = ('scales', _ORIENTATION)
+# The scores that need `statistics(..., orientations=True)`; a calibration
+# has their thresholds only if calibrated with them.
+ORIENTED_SCORES = (_ORIENTATION, _COMBINED)
 # The default score: of those with AUROC >= 0.95 on each of docs/serving.md's
 # easy sets, the best worst case there and on its semantic shifts.
-RECOMMENDED = 'scales'
+RECOMMENDED = _COMBINED
 # The calibration's file in a run's model_dir, written by bin/train.
 CALIBRATION_FILE = 'ood_calibration.json'
 # In-distribution images allowed above a threshold, by default.
@@ -324,6 +343,12 @@ def statistics(dist, images, orientations=False):
   return stats
 
 
+def _scorable(names, stats):
+  """Those of `names` that `stats` can score."""
+  return [name for name in names
+          if name not in ORIENTED_SCORES or _ORIENTATION in stats]
+
+
 def _features(stats):
   """`f(x)` of the `scales` score: the likelihood's terms, PNG bits/dim."""
   return tf.concat([stats['log_det'], stats['latent'], stats['png'][:, None]],
@@ -340,11 +365,13 @@ class Calibration:
     feature_precision: `Sigma^-1`, its inverse covariance (pseudo-inverse),
       (2K+2)^2 (nested lists).
     thresholds: score name -> threshold: at most `false_positive_rate` of
-      the calibration images score above it. Every score's but
-      `orientation`'s, which is there if calibrated with it.
+      the calibration images score above it. Every score's; those of
+      `ORIENTED_SCORES` if calibrated with `orientations=True`.
     false_positive_rate: the fraction the thresholds allow above.
     num_images: how many images calibrated.
     recommended: the score the export serves, `RECOMMENDED` by default.
+    tails: 'scales' and (if calibrated with it) 'orientation' -> the
+      calibration images' scores, ascending: `scales_orientation`'s p-values.
 
   #### Example
 
@@ -357,7 +384,7 @@ class Calibration:
   dist = tfp_realnvp.real_nvp_distribution(
       [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
   images = np.random.default_rng(0).integers(0, 256, [40, 8, 8, 1], np.uint8)
-  calibration = ood.calibrate(ood.statistics(dist, images))
+  calibration = ood.calibrate(ood.statistics(dist, images, orientations=True))
   model_dir = tempfile.mkdtemp()
   calibration.save(model_dir)  # model_dir/ood_calibration.json
   assert ood.Calibration.load(model_dir) == calibration
@@ -371,6 +398,7 @@ class Calibration:
   false_positive_rate: float
   num_images: int
   recommended: str = RECOMMENDED
+  tails: dict = dataclasses.field(default_factory=dict)
 
   def threshold(self, name=None):
     """The threshold of score `name` (default: the recommended one)."""
@@ -379,6 +407,24 @@ class Calibration:
       raise ValueError(f'this calibration has no threshold of {name!r}; '
                        'calibrate on statistics(..., orientations=True)')
     return self.thresholds[name]
+
+  def completed(self, stats):
+    """This calibration with the thresholds and tails it lacks, fitted on
+    `statistics` of in-distribution images (its own statistics kept).
+
+    What a calibration written without `orientations=True` needs to score
+    `ORIENTED_SCORES` (pass statistics with them); one that lacks nothing
+    comes back as it is.
+    """
+    tails = {name: np.sort(score(stats, self, name).numpy()).tolist()
+             for name in _scorable(_PARTS, stats) if name not in self.tails}
+    partial = dataclasses.replace(self, tails={**self.tails, **tails})
+    names = [name for name in _scorable(SCORES, stats)
+             if name not in self.thresholds]
+    return dataclasses.replace(partial, thresholds={
+        **self.thresholds,
+        **{name: threshold_at(score(stats, partial, name),
+                              self.false_positive_rate) for name in names}})
 
   def to_json(self):
     return json.dumps(dataclasses.asdict(self), indent=2) + '\n'
@@ -391,12 +437,16 @@ class Calibration:
     except (ValueError, TypeError) as e:
       raise ValueError(f'{path} is not an out-of-distribution calibration '
                        f'({e}); run bin/train again to rewrite it') from e
-    required = set(SCORES) - {_ORIENTATION}
+    required = set(SCORES) - set(ORIENTED_SCORES)
     if not required <= set(calibration.thresholds) <= set(SCORES) or (
         calibration.recommended not in calibration.thresholds):
       raise ValueError(f'{path} has thresholds of {sorted(calibration.thresholds)} '
                        f'(recommended: {calibration.recommended!r}); expected '
-                       f'{sorted(required)}, {_ORIENTATION!r} optional')
+                       f'{sorted(required)}, {list(ORIENTED_SCORES)} optional')
+    if _COMBINED in calibration.thresholds and not set(_PARTS) <= set(
+        calibration.tails):
+      raise ValueError(f'{path} has a threshold of {_COMBINED!r} but tails of '
+                       f'{sorted(calibration.tails)}; expected {list(_PARTS)}')
     return calibration
 
   def save(self, model_dir):
@@ -419,7 +469,7 @@ def score(stats, calibration, name=None):
 
   `name` is one of `SCORES`, by default the calibration's recommended one;
   returns float32 `[N]`. `nll`, `complexity`, `last_scale` and
-  `orientation` need no calibration (pass None); `orientation` needs
+  `orientation` need no calibration (pass None); `ORIENTED_SCORES` need
   `statistics(..., orientations=True)`.
 
   #### Example
@@ -432,7 +482,8 @@ def score(stats, calibration, name=None):
   dist = tfp_realnvp.real_nvp_distribution(
       [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
   images = np.random.default_rng(0).integers(0, 256, [40, 8, 8, 1], np.uint8)
-  calibration = ood.calibrate(ood.statistics(dist, images[:30]))
+  calibration = ood.calibrate(ood.statistics(dist, images[:30]),
+                              recommended='scales')
   score = ood.score(ood.statistics(dist, images[30:]), calibration)
   is_ood = score > calibration.threshold()
   ```
@@ -455,12 +506,39 @@ def score(stats, calibration, name=None):
     return stats[_ORIENTATION]
   if calibration is None:
     raise ValueError(f'score {name!r} needs a calibration')
+  if name == _COMBINED:
+    missing = [part for part in _PARTS if part not in calibration.tails]
+    if missing:
+      raise ValueError(f'score {name!r} needs a calibration with the '
+                       f'calibration images\' {missing} scores; calibrate on '
+                       'statistics(..., orientations=True)')
+    return -tf.math.log(tf.minimum(*(
+        _p_value(score(stats, calibration, part), calibration.tails[part])
+        for part in _PARTS)))
   if name == 'typicality':
     return tf.abs(stats['nll'] - calibration.nll_mean)
   offset = _features(stats) - tf.constant(calibration.feature_mean,
                                           tf.float32)
   precision = tf.constant(calibration.feature_precision, tf.float32)
   return tf.einsum('ni,ij,nj->n', offset, precision, offset)
+
+
+def _p_value(scores, ascending):
+  """The tail fraction of `scores` among the `n` calibration scores
+  `ascending`: `(n - i) / (n + 1)` at the i-th (from 0), linear between
+  them, held beyond the first and last. Continuous, so that the round-off
+  of one computation against another (eager, graph, XLA) moves it little.
+  """
+  ascending = tf.constant(ascending, tf.float32)
+  num = tf.size(ascending)
+  upper = tf.clip_by_value(
+      tf.searchsorted(ascending, scores, side='right'), 1, num - 1)
+  low, high = tf.gather(ascending, upper - 1), tf.gather(ascending, upper)
+  # Equal calibration scores: the step past them.
+  fraction = tf.where(high > low, tf.clip_by_value(
+      tf.math.divide_no_nan(scores - low, high - low), 0., 1.), 1.)
+  rank = tf.cast(upper - 1, tf.float32) + fraction
+  return (tf.cast(num, tf.float32) - rank) / tf.cast(num + 1, tf.float32)
 
 
 def threshold_at(scores, false_positive_rate):
@@ -488,8 +566,9 @@ def calibrate(stats, false_positive_rate=DEFAULT_FALSE_POSITIVE_RATE,
 
   Use images training did not use (the validation split): on the training
   images the likelihood is optimistic. Each threshold lets at most
-  `false_positive_rate` of these images score above it; `orientation` gets
-  one if `stats` has its statistics.
+  `false_positive_rate` of these images score above it; `ORIENTED_SCORES`
+  get theirs if `stats` has the orientation statistics (else `recommended`
+  must be another).
 
   #### Example
 
@@ -501,7 +580,7 @@ def calibrate(stats, false_positive_rate=DEFAULT_FALSE_POSITIVE_RATE,
   dist = tfp_realnvp.real_nvp_distribution(
       [8, 8, 1], num_scales=2, num_res_blocks=0, num_filters=4)
   images = np.random.default_rng(0).integers(0, 256, [40, 8, 8, 1], np.uint8)
-  stats = ood.statistics(dist, images)
+  stats = ood.statistics(dist, images, orientations=True)
   calibration = ood.calibrate(stats, false_positive_rate=0.1)
   scores = ood.score(stats, calibration)
   assert np.mean(scores > calibration.threshold()) <= 0.1
@@ -519,19 +598,15 @@ def calibrate(stats, false_positive_rate=DEFAULT_FALSE_POSITIVE_RATE,
   # The pseudo-inverse: a statistic constant on these images (PNG lengths
   # of incompressible noise) adds nothing rather than failing.
   precision = np.linalg.pinv(np.cov(features, rowvar=False))
-  provisional = Calibration(
-      nll_mean=float(stats['nll'].numpy().astype(np.float64).mean()),
-      feature_mean=mean.tolist(), feature_precision=precision.tolist(),
-      thresholds={}, false_positive_rate=false_positive_rate,
-      num_images=num_images, recommended=recommended)
-  names = [name for name in SCORES
-           if name != _ORIENTATION or _ORIENTATION in stats]
+  names = _scorable(SCORES, stats)
   if recommended not in names:
     raise ValueError(f'recommended score {recommended!r} is not among the '
                      f'calibrated ones, {names}')
-  thresholds = {name: threshold_at(score(stats, provisional, name),
-                                   false_positive_rate) for name in names}
-  return dataclasses.replace(provisional, thresholds=thresholds)
+  return Calibration(
+      nll_mean=float(stats['nll'].numpy().astype(np.float64).mean()),
+      feature_mean=mean.tolist(), feature_precision=precision.tolist(),
+      thresholds={}, false_positive_rate=false_positive_rate,
+      num_images=num_images, recommended=recommended).completed(stats)
 
 
 def perturb(images, rate, seed):

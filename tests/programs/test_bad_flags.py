@@ -158,7 +158,10 @@ def cases(program, p):
         case(['--export_dir='], 'export_dir'),
         case([f'--export_dir={a_file}/models'], a_file),
         case([f'--model_dir={new}/model'], new),
-        case([f'--model_dir={p["scratch"]}'], p['scratch']))
+        case([f'--model_dir={p["scratch"]}'], p['scratch']),
+        bad('ood_score', words),
+        case([f'--model_dir={p["conditional"]}', '--ood_score=scales'],
+             'ood_score'))
   if program == 'latent_figures':
     temperatures = st.lists(st.sampled_from(['0.5', '1']), max_size=2)
     return [*model, f'--out_dir={new}'], st.one_of(

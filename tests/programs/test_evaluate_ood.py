@@ -3,6 +3,7 @@
 import functools
 from pathlib import Path
 import re
+import shutil
 
 import numpy as np
 from PIL import Image
@@ -46,8 +47,8 @@ def test_training_calibrates_on_the_validation_split(model_dir,
   stats = validation_stats[1]
   assert calibration.nll_mean == pytest.approx(
       float(np.mean(stats['nll'].numpy().astype(np.float64))), rel=1e-6)
-  # All but the orientation score, which would cost training 7 more passes.
-  assert set(calibration.thresholds) == set(ood.SCORES) - {'orientation'}
+  assert set(calibration.thresholds) == set(ood.SCORES)
+  assert set(calibration.tails) == {'scales', 'orientation'}
   for name in calibration.thresholds:
     scores = ood.score(stats, calibration, name).numpy()
     threshold = calibration.threshold(name)
@@ -72,8 +73,7 @@ def test_evaluate_prints_each_score_and_writes_a_histogram(
           for m in map(ROW.fullmatch, lines[2:2 + len(ood.SCORES)])}
   assert list(rows) == list(ood.SCORES)
   assert lines[-2] == (f'recommended: {ood.RECOMMENDED}; thresholds: the '
-                       "run's ood_calibration.json; orientation: fitted here "
-                       'on these in-distribution images')
+                       "run's ood_calibration.json")
   assert lines[-1] == f'histogram: {histogram}'
   assert Image.open(histogram).format == 'PNG'
 
@@ -85,14 +85,37 @@ def test_evaluate_prints_each_score_and_writes_a_histogram(
   for name, (auroc, fpr, threshold, in_above, out_above) in rows.items():
     s_in = ood.score(stats_in, calibration, name).numpy()
     s_out = ood.score(stats_out, calibration, name).numpy()
-    expected = (calibration.thresholds[name] if name != 'orientation' else
-                ood.threshold_at(s_in, 0.05))
+    expected = calibration.thresholds[name]
     # Printed to 3 decimals; float32 round-off may move a tie.
     assert auroc == pytest.approx(ood.auroc(s_in, s_out), abs=2e-3), name
     assert fpr == pytest.approx(ood.fpr_at_tpr(s_in, s_out), abs=2e-3), name
     assert threshold == pytest.approx(expected, rel=1e-3), name
     assert in_above == pytest.approx(np.mean(s_in > expected), abs=2e-3)
     assert out_above == pytest.approx(np.mean(s_out > expected), abs=2e-3)
+
+
+def test_evaluate_fits_what_an_older_runs_calibration_lacks(
+    model_dir, validation_stats, tmp_path):
+  older = tmp_path / 'older'
+  shutil.copytree(model_dir, older)
+  stats = dict(validation_stats[1])
+  del stats['orientation']  # What bin/train computed before.
+  ood.calibrate(stats, recommended='scales').save(older)
+  np.savez(tmp_path / 'blank.npz', images=np.zeros([1, 28, 28, 1], np.uint8))
+  result = run(f'--model_dir={older}', f'--ood_data_dir={tmp_path}/blank.npz',
+               f'--ood_histogram={tmp_path / "h.png"}')
+  assert result.stdout.strip().splitlines()[-2] == (
+      "recommended: scales; thresholds: the run's ood_calibration.json; "
+      'orientation: fitted here on these in-distribution images; '
+      'scales_orientation: fitted here on these in-distribution images')
+  lines = result.stdout.strip().splitlines()
+  rows = {m[1]: float(m[4])
+          for m in map(ROW.fullmatch, lines[2:2 + len(ood.SCORES)])}
+  # The same thresholds as bin/train now writes.
+  calibration = ood.Calibration.load(model_dir)
+  for name in ood.SCORES:
+    assert rows[name] == pytest.approx(calibration.threshold(name),
+                                       rel=1e-3), name
 
 
 def test_evaluate_makes_a_folders_photos_the_models_size_and_gray(model_dir,

@@ -50,10 +50,10 @@ def print_ood(result, ood_name):
   dataset = FLAGS.dataset or "the model's dataset"
   print(f'{ood_name} ({result.num_out} images) vs {dataset}, '
         f'{FLAGS.split} ({result.num_in} images)')
-  print(f'{"score":<12}{"AUROC":>8}{"FPR@95%TPR":>12}{"threshold":>11}'
+  print(f'{"score":<19}{"AUROC":>8}{"FPR@95%TPR":>12}{"threshold":>11}'
         f'{"in>thr":>8}{"out>thr":>9}')
   for name, r in result.scores.items():
-    print(f'{name:<12}{r.auroc:>8.3f}{r.fpr_at_95_tpr:>12.3f}'
+    print(f'{name:<19}{r.auroc:>8.3f}{r.fpr_at_95_tpr:>12.3f}'
           f'{r.threshold:>11.4g}{r.in_above:>8.3f}{r.out_above:>9.3f}')
   here = 'fitted here on these in-distribution images'
   if set(result.fitted_here) == set(result.scores):

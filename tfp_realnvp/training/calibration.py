@@ -48,7 +48,9 @@ def write_calibration(dist, config, out_dir, download=False,
     return None
   images = data.load(config.dataset, 'validation', config.data_dir, download,
                      image_size=config.image_size)
-  stats = dataset_statistics(dist, images)
+  # With the orientation statistics (8 passes over the split): the
+  # recommended score needs them.
+  stats = dataset_statistics(dist, images, orientations=True)
   try:
     calibration = ood.calibrate(stats, false_positive_rate)
   except ood.TooFewImages as e:

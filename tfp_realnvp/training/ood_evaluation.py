@@ -33,7 +33,7 @@ class OodEvaluation:
   num_out: int
   fitted_here: tuple  # scores whose thresholds were fitted on the in-
   # distribution images here: all without the run's calibration file, else
-  # those it lacks ('orientation': bin/train does not compute it)
+  # those it lacks (ood.ORIENTED_SCORES, of a run trained before they were)
   histogram: str  # path of the PNG
 
 
@@ -65,8 +65,8 @@ def evaluate_ood(model_dir, ood_dataset, ood_data_dir=None, ood_split=None,
   else 'validation'), folder and npz images made the model's size
   (`ood_image_size`, default the model's side) and channels (RGB and gray
   converted). Thresholds are the run's calibration (`ood_calibration.json`);
-  a run without one is calibrated here on the in-distribution images, as is
-  the `orientation` score's threshold (bin/train leaves it out: 8 passes).
+  a run without one is calibrated here on the in-distribution images, as
+  are the scores an older run's calibration lacks.
   Writes a histogram of each score, both sets, to `histogram` (default
   `model_dir/ood_histogram.png`).
   """
@@ -102,11 +102,7 @@ def evaluate_ood(model_dir, ood_dataset, ood_data_dir=None, ood_split=None,
   else:
     fitted_here = tuple(name for name in ood.SCORES
                         if name not in calibration.thresholds)
-    calibration = dataclasses.replace(calibration, thresholds={
-        **calibration.thresholds,
-        **{name: ood.threshold_at(ood.score(in_stats, calibration, name),
-                                  calibration.false_positive_rate)
-           for name in fitted_here}})
+    calibration = calibration.completed(in_stats)
   results, scores = {}, {}
   for name in ood.SCORES:
     s_in = ood.score(in_stats, calibration, name).numpy()
