@@ -138,7 +138,7 @@ _PARTS = ('scales', _ORIENTATION)
 # has their thresholds only if calibrated with them.
 ORIENTED_SCORES = (_ORIENTATION, _COMBINED)
 # The default score: of those with AUROC >= 0.95 on each of docs/serving.md's
-# easy sets, the best worst case there and on its semantic shifts.
+# easy sets, the best worst case on its semantic shifts.
 RECOMMENDED = _COMBINED
 # The calibration's file in a run's model_dir, written by bin/train.
 CALIBRATION_FILE = 'ood_calibration.json'
