@@ -335,11 +335,14 @@ def statistics(dist, images, orientations=False):
            'png': png_bits_per_dim(images)}
   if orientations:
     # The same arithmetic as `nll`: an image alike in every orientation
-    # scores exactly 0.
-    others = [_nll(*likelihood_terms(dist, turned))
-              for turned in symmetries(images)[1:]]
-    stats[_ORIENTATION] = stats['nll'] - tf.reduce_min(tf.stack(others),
-                                                       axis=0)
+    # scores exactly 0. One pass at a time: side by side, the 7 passes
+    # doubled the peak memory (the CIFAR-10 model, batch 250: 5.6 GB
+    # against 2.9) and took longer.
+    others = tf.map_fn(lambda turned: _nll(*likelihood_terms(dist, turned)),
+                       tf.stack(symmetries(images)[1:]),
+                       fn_output_signature=stats['nll'].dtype,
+                       parallel_iterations=1)
+    stats[_ORIENTATION] = stats['nll'] - tf.reduce_min(others, axis=0)
   return stats
 
 
