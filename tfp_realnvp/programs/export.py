@@ -49,11 +49,11 @@ def main(argv):
                                       network_dtype='float32')
   calibration = None if config.conditional else ood.Calibration.load(
       FLAGS.model_dir)
-  if FLAGS.ood_score and calibration is None:
-    raise ValueError(f'--ood_score={FLAGS.ood_score}: {FLAGS.model_dir} has '
-                     f'no {ood.CALIBRATION_FILE} (a conditional run, or one '
-                     'trained before out-of-distribution scores)')
   if FLAGS.ood_score:
+    if calibration is None:
+      raise ValueError(f'--ood_score={FLAGS.ood_score}: {FLAGS.model_dir} '
+                       f'has no {ood.CALIBRATION_FILE} (a conditional run, or '
+                       'one trained before out-of-distribution scores)')
     if FLAGS.ood_score not in calibration.thresholds:
       raise ValueError(f'--ood_score={FLAGS.ood_score}: {FLAGS.model_dir}/'
                        f'{ood.CALIBRATION_FILE} has no threshold of it '
